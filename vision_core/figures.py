@@ -1,0 +1,94 @@
+"""Turning arrays into pictures: colour maps, mosaics of feature maps, heat maps over a photo.
+
+Pure NumPy (and matplotlib's colour maps), so that pages only hand the results to ``st.image``
+and the same pictures can be made in a notebook.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib import colormaps
+
+
+def normalize(values: np.ndarray, vmin: float | None = None, vmax: float | None = None,
+              symmetric: bool = False) -> np.ndarray:
+    """Scale to [0, 1] between ``vmin`` and ``vmax`` (the array's own range by default).
+    ``symmetric`` centres zero at 0.5 — right for signed values such as filters."""
+    v = np.asarray(values, dtype=np.float64)
+    if symmetric:
+        m = float(np.max(np.abs(v))) if vmax is None else float(vmax)
+        return np.clip(0.5 + v / (2 * m), 0, 1) if m > 0 else np.full_like(v, 0.5)
+    lo = float(v.min()) if vmin is None else float(vmin)
+    hi = float(v.max()) if vmax is None else float(vmax)
+    return np.clip((v - lo) / (hi - lo), 0, 1) if hi > lo else np.zeros_like(v)
+
+
+def colorize(values: np.ndarray, cmap: str = "viridis", **norm) -> np.ndarray:
+    """A 2-D array as an RGB uint8 picture through a matplotlib colour map."""
+    rgba = colormaps[cmap](normalize(values, **norm))
+    return (rgba[..., :3] * 255).round().astype(np.uint8)
+
+
+def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour enlargement, so that each value stays a crisp square."""
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
+def mosaic(maps: np.ndarray, cols: int | None = None, pad: int = 1, pad_value: float = np.nan,
+           per_map: bool = True) -> np.ndarray:
+    """Tile (N, H, W) maps into one 2-D array, each map scaled to [0, 1] on its own
+    (``per_map``) or all together; padding is NaN (drawn as the background)."""
+    maps = np.asarray(maps, dtype=np.float64)
+    n, h, w = maps.shape
+    cols = cols or int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    scaled = np.stack([normalize(m) for m in maps]) if per_map else normalize(maps)
+    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), pad_value)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        out[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = scaled[i]
+    return out
+
+
+def colorize_mosaic(mosaic_values: np.ndarray, cmap: str = "viridis", background=(255, 255, 255)) -> np.ndarray:
+    """Colour a mosaic already in [0, 1]; NaN padding becomes ``background``."""
+    nan = np.isnan(mosaic_values)
+    rgb = (colormaps[cmap](np.nan_to_num(mosaic_values))[..., :3] * 255).round().astype(np.uint8)
+    rgb[nan] = background
+    return rgb
+
+
+def filters_mosaic(weights: np.ndarray, cols: int | None = None, pad: int = 1) -> np.ndarray:
+    """First-layer filters (F, 3, k, k) as RGB tiles: each filter scaled symmetrically about zero
+    so that grey means 0, as in the classic AlexNet/ResNet filter pictures."""
+    w = np.asarray(weights, dtype=np.float64)
+    f, c, kh, kw = w.shape
+    if c != 3:
+        raise ValueError("colour filter pictures need 3 input channels")
+    cols = cols or int(np.ceil(np.sqrt(f)))
+    rows = int(np.ceil(f / cols))
+    out = np.full((rows * (kh + pad) - pad, cols * (kw + pad) - pad, 3), 255, dtype=np.uint8)
+    for i in range(f):
+        tile = normalize(w[i].transpose(1, 2, 0), symmetric=True)
+        r, c_ = divmod(i, cols)
+        out[r * (kh + pad): r * (kh + pad) + kh, c_ * (kw + pad): c_ * (kw + pad) + kw] = (tile * 255).round()
+    return out
+
+
+def overlay(photo: np.ndarray, heat: np.ndarray, alpha: float = 0.55, cmap: str = "inferno") -> np.ndarray:
+    """Lay a heat map (same H×W as the photo, any range) over an RGB uint8 photo."""
+    if heat.shape != photo.shape[:2]:
+        raise ValueError(f"heat map {heat.shape} and photo {photo.shape[:2]} differ in size")
+    colored = colorize(heat, cmap).astype(np.float64)
+    return (photo.astype(np.float64) * (1 - alpha) + colored * alpha).round().astype(np.uint8)
+
+
+def grid_lines(photo: np.ndarray, step: int, color=(255, 255, 255), width: int = 1) -> np.ndarray:
+    """The photo with a line every ``step`` pixels (the patch grid of a ViT)."""
+    out = photo.copy()
+    h, w = out.shape[:2]
+    for y in range(0, h + 1, step):
+        out[max(0, min(y, h - width)): max(0, min(y, h - width)) + width, :] = color
+    for x in range(0, w + 1, step):
+        out[:, max(0, min(x, w - width)): max(0, min(x, w - width)) + width] = color
+    return out

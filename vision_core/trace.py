@@ -1,0 +1,477 @@
+"""One tracing mechanism for every model.
+
+Every step a lesson talks about is a module of its own: a convolution, a batch norm, each ReLU
+(never shared, never in place), a pooling, the residual add, a stage's output, the global average
+pool, the L2 normalisation, the softmax, and for transformers the token sequence, Q, K, V and the
+attention probabilities.  Each of those modules calls :func:`record` with its output.  Outside a
+trace, :func:`record` is one context-variable lookup and returns; inside :func:`trace`, it stores
+the step under the module's dotted name (``layer1.0.conv2``, ``blocks.3.attn.probs``).
+
+The recorder lives in a :class:`contextvars.ContextVar`, not in forward hooks, so a model shared
+by many learners (Streamlit's ``st.cache_resource``) carries no per-user state: two sessions can
+trace the same model at the same moment, each seeing only its own steps.  This is
+TransformerLens's ``HookPoint`` idea without the hooks.
+
+Stored tensors are ``detach()``-ed views, not copies: our models do nothing in place, and every
+stored tensor's version counter is checked at the end of the trace, so an in-place change that
+would have corrupted a stored step is an error rather than a silent wrong picture.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import weakref
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+_RECORDER: ContextVar[_Recorder | None] = ContextVar("encoder_lens_recorder", default=None)
+
+
+def is_tracing() -> bool:
+    """True while a :func:`trace` call is recording in this context."""
+    return _RECORDER.get() is not None
+
+
+def record(module: nn.Module, output: torch.Tensor, *inputs: torch.Tensor) -> torch.Tensor:
+    """Record ``output`` as the step named after ``module``; return it unchanged."""
+    recorder = _RECORDER.get()
+    if recorder is not None:
+        recorder.add(module, output, inputs)
+    return output
+
+
+@dataclass
+class Step:
+    """One recorded step of a forward pass.
+
+    ``value`` is the output tensor (``None`` when the trace kept only shapes for this step),
+    ``meta`` the hyper-parameters a lesson needs (kernel, stride, padding, parameter count,
+    multiply-accumulates, ...), and ``inputs`` the names of the steps whose outputs fed it
+    (``"input"`` is the preprocessed photo).
+    """
+
+    name: str
+    kind: str
+    shape: tuple[int, ...]
+    value: torch.Tensor | np.ndarray | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    inputs: tuple[str, ...] = ()
+
+    def numpy(self) -> np.ndarray:
+        if self.value is None:
+            raise KeyError(f"the trace kept only the shape of {self.name!r}; ask for it with keep=")
+        if isinstance(self.value, torch.Tensor):
+            return self.value.detach().float().numpy()
+        return np.asarray(self.value, dtype=np.float32)
+
+
+class Trace:
+    """An ordered, named record of a forward pass: ``trace["layer1.0.conv1"].value``."""
+
+    def __init__(self, steps: dict[str, Step], output: Any = None):
+        self.steps = steps
+        self.output = output
+
+    def __getitem__(self, name: str) -> Step:
+        try:
+            return self.steps[name]
+        except KeyError:
+            raise KeyError(f"no step {name!r} in this trace") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.steps
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps.values())
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def names(self) -> list[str]:
+        return list(self.steps)
+
+    def of_kind(self, *kinds: str) -> list[Step]:
+        return [s for s in self.steps.values() if s.kind in kinds]
+
+    def array(self, name: str) -> np.ndarray:
+        """The step's value as float32 NumPy (batch dimension kept)."""
+        return self[name].numpy()
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the stored values (views of one tensor counted once)."""
+        seen: set[int] = set()
+        total = 0
+        for step in self.steps.values():
+            v = step.value
+            if isinstance(v, torch.Tensor):
+                key = v.untyped_storage().data_ptr()
+                if key not in seen:
+                    seen.add(key)
+                    total += v.untyped_storage().nbytes()
+            elif isinstance(v, np.ndarray):
+                total += v.nbytes
+        return total
+
+    def compact(self, dtype: np.dtype | type = np.float16, keep: Iterable[str] | None = None) -> Trace:
+        """A NumPy copy for caching: values cast to ``dtype`` (float16 halves the memory and is
+        plenty for pictures), optionally only the steps matching ``keep`` patterns; every step's
+        shape and meta are kept.  The result pickles without torch tensors."""
+        patterns = list(keep) if keep is not None else None
+        steps = {}
+        for name, step in self.steps.items():
+            value = None
+            if step.value is not None and (patterns is None or _matches(name, step.kind, patterns)):
+                value = step.numpy().astype(dtype)
+            steps[name] = replace(step, value=value, meta=dict(step.meta))
+        output = self.output
+        if isinstance(output, torch.Tensor):
+            output = output.detach().float().numpy()
+        return Trace(steps, output)
+
+
+def _matches(name: str, kind: str, patterns: list[str]) -> bool:
+    return any(p == kind or fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+class _StopTrace(Exception):
+    """Raised inside the forward pass once every step asked for has been recorded."""
+
+
+class _Recorder:
+    def __init__(self, model: nn.Module, keep: list[str] | None, stop_after: set[str] | None):
+        self.names = {id(m): name for name, m in model.named_modules()}
+        self.keep = keep
+        self.stop_after = set(stop_after) if stop_after else None
+        self.steps: dict[str, Step] = {}
+        self.versions: list[tuple[torch.Tensor, int, str]] = []
+        # which step produced a tensor: id -> (weak reference, step name)
+        self.producer: dict[int, tuple[weakref.ref, str]] = {}
+
+    def source_of(self, t: torch.Tensor) -> str | None:
+        entry = self.producer.get(id(t))
+        if entry is not None and entry[0]() is t:
+            return entry[1]
+        return None
+
+    def add_input(self, x: torch.Tensor) -> None:
+        self._store("input", "input", x, {}, ())
+
+    def add(self, module: nn.Module, output: torch.Tensor, inputs: tuple[torch.Tensor, ...]) -> None:
+        name = self.names.get(id(module))
+        if name is None:
+            raise RuntimeError(f"{type(module).__name__} records a step but is not part of the traced model")
+        sources = tuple(s for s in (self.source_of(t) for t in inputs) if s is not None)
+        meta = module.step_meta(inputs, output) if hasattr(module, "step_meta") else {}
+        self._store(name, getattr(module, "kind", "step"), output, meta, sources)
+        if self.stop_after is not None:
+            self.stop_after.discard(name)
+            if not self.stop_after:
+                raise _StopTrace
+
+    def _store(self, name: str, kind: str, t: torch.Tensor, meta: dict, sources: tuple[str, ...]) -> None:
+        if name in self.steps:
+            raise RuntimeError(f"step {name!r} ran twice in one forward pass: a module is shared")
+        value = None
+        if self.keep is None or _matches(name, kind, self.keep):
+            value = t.detach()
+            self.versions.append((value, value._version, name))
+        self.steps[name] = Step(name, kind, tuple(t.shape), value, meta, sources)
+        self.producer[id(t)] = (weakref.ref(t), name)
+
+    def check_versions(self) -> None:
+        for value, version, name in self.versions:
+            if value._version != version:
+                raise RuntimeError(f"step {name!r} was changed in place after it was recorded")
+
+
+def trace(
+    model: nn.Module,
+    x: torch.Tensor,
+    *,
+    keep: Iterable[str] | None = None,
+    stop_after: Iterable[str] | None = None,
+) -> Trace:
+    """Run ``model(x)`` and return its output with every named step.
+
+    ``keep`` limits which steps keep their values: step names with shell-style wildcards
+    (``"layer1.*"``) or kinds (``"conv"``); the others keep only their shape and meta.
+    ``stop_after`` ends the forward pass as soon as all the named steps have run (the output is
+    then ``None``), so a page about the first layer does not pay for the last.
+    """
+    keep_list = None if keep is None else list(keep)
+    recorder = _Recorder(model, keep_list, set(stop_after) if stop_after is not None else None)
+    token = _RECORDER.set(recorder)
+    output = None
+    try:
+        recorder.add_input(x)
+        with torch.no_grad():
+            try:
+                output = model(x)
+            except _StopTrace:
+                output = None
+    finally:
+        _RECORDER.reset(token)
+    recorder.check_versions()
+    if recorder.stop_after:
+        missing = ", ".join(sorted(recorder.stop_after))
+        raise KeyError(f"the forward pass ended without running: {missing}")
+    return Trace(recorder.steps, output)
+
+
+# --------------------------------------------------------------------------------------------
+# Traced building blocks.  Subclasses of torch's layers keep the state-dict keys (weight, bias,
+# running_mean, ...) exactly as torch names them; the parameter-free ones add no keys at all.
+
+
+def _pair(v: int | tuple[int, ...]) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def _own_params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters(recurse=False))
+
+
+class Conv2d(nn.Conv2d):
+    """``nn.Conv2d`` that records its output with its arithmetic."""
+
+    kind = "conv"
+
+    def padding_for(self, height: int, width: int) -> tuple[int, int, int, int]:
+        """Zeros added (top, bottom, left, right) for an input of this size."""
+        ph, pw = _pair(self.padding)
+        return ph, ph, pw, pw
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return record(self, super().forward(x), x)
+
+    def step_meta(self, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> dict[str, Any]:
+        kh, kw = _pair(self.kernel_size)
+        _, c_out, h_out, w_out = out.shape
+        per_output = (self.in_channels // self.groups) * kh * kw
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel": (kh, kw),
+            "stride": _pair(self.stride),
+            "padding": self.padding_for(*inputs[0].shape[-2:]),
+            "dilation": _pair(self.dilation),
+            "groups": self.groups,
+            "bias": self.bias is not None,
+            "params": _own_params(self),
+            "macs": c_out * h_out * w_out * per_output,
+        }
+
+
+class Conv2dSame(Conv2d):
+    """Convolution with TensorFlow's "SAME" padding, worked out for each input size.
+
+    TensorFlow pads so that the output has ``ceil(in / stride)`` positions, putting the odd
+    extra zero on the bottom/right; EfficientNet-Lite0 was trained that way.
+    """
+
+    def padding_for(self, height: int, width: int) -> tuple[int, int, int, int]:
+        pads = []
+        for size, k, s, d in zip((height, width), _pair(self.kernel_size), _pair(self.stride), _pair(self.dilation)):
+            total = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
+            pads += [total // 2, total - total // 2]
+        return pads[0], pads[1], pads[2], pads[3]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        top, bottom, left, right = self.padding_for(*x.shape[-2:])
+        if top == bottom and left == right:  # the convolution pads symmetrically itself, without a copy
+            padded, padding = x, (top, left)
+        else:
+            padded, padding = nn.functional.pad(x, (left, right, top, bottom)), (0, 0)
+        out = nn.functional.conv2d(padded, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+        return record(self, out, x)
+
+
+class Linear(nn.Linear):
+    kind = "linear"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return record(self, super().forward(x), x)
+
+    def step_meta(self, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> dict[str, Any]:
+        positions = out.numel() // self.out_features
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "params": _own_params(self),
+            "macs": positions * self.in_features * self.out_features,
+        }
+
+
+class BatchNorm2d(nn.BatchNorm2d):
+    kind = "bn"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return record(self, super().forward(x), x)
+
+    def step_meta(self, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> dict[str, Any]:
+        return {"eps": self.eps, "params": _own_params(self)}
+
+
+class LayerNorm(nn.LayerNorm):
+    kind = "norm"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return record(self, super().forward(x), x)
+
+    def step_meta(self, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> dict[str, Any]:
+        return {"eps": self.eps, "params": _own_params(self)}
+
+
+class _Activation(nn.Module):
+    """A parameter-free activation applied out of place."""
+
+    kind = "activation"
+    function = "identity"
+
+    def act(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return record(self, self.act(x), x)
+
+    def step_meta(self, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> dict[str, Any]:
+        return {"function": self.function}
+
+
+class ReLU(_Activation):
+    kind, function = "relu", "relu"
+
+    def act(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x)
+
+
+class ReLU6(_Activation):
+    kind, function = "relu", "relu6"
+
+    def act(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.relu6(x)
+
+
+class GELU(_Activation):
+    kind, function = "gelu", "gelu"
+
+    def act(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.gelu(x)
+
+
+class QuickGELU(_Activation):
+    """CLIP's approximation ``x · sigmoid(1.702 x)``."""
+
+    kind, function = "gelu", "quick_gelu"
+
+    def act(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(1.702 * x)
+
+
+class MaxPool2d(nn.MaxPool2d):
+    kind = "pool"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return record(self, super().forward(x), x)
+
+    def step_meta(self, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> dict[str, Any]:
+        p = _pair(self.padding)
+        return {
+            "op": "max",
+            "kernel": _pair(self.kernel_size),
+            "stride": _pair(self.stride),
+            "padding": (p[0], p[0], p[1], p[1]),
+            "dilation": _pair(self.dilation),
+        }
+
+
+class AvgPool2d(nn.AvgPool2d):
+    kind = "pool"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return record(self, super().forward(x), x)
+
+    def step_meta(self, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> dict[str, Any]:
+        p = _pair(self.padding)
+        return {
+            "op": "avg",
+            "kernel": _pair(self.kernel_size),
+            "stride": _pair(self.stride or self.kernel_size),
+            "padding": (p[0], p[0], p[1], p[1]),
+            "dilation": (1, 1),
+        }
+
+
+class Add(nn.Module):
+    """The residual add: ``identity + branch``, both inputs remembered for the lesson."""
+
+    kind = "add"
+
+    def forward(self, identity: torch.Tensor, branch: torch.Tensor) -> torch.Tensor:
+        return record(self, identity + branch, identity, branch)
+
+
+class GlobalAvgPool(nn.Module):
+    """Average every channel's grid to one number: (B, C, H, W) → (B, C)."""
+
+    kind = "gap"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return record(self, x.mean(dim=(2, 3)), x)
+
+    def step_meta(self, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> dict[str, Any]:
+        return {"grid": tuple(inputs[0].shape[-2:])}
+
+
+class L2Normalize(nn.Module):
+    """Scale a vector to unit length, so that a dot product is a cosine similarity."""
+
+    kind = "l2norm"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return record(self, nn.functional.normalize(x, dim=-1), x)
+
+
+class Softmax(nn.Module):
+    kind = "softmax"
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return record(self, torch.softmax(x, dim=self.dim), x)
+
+
+class TracePoint(nn.Module):
+    """An identity that names a point of the forward pass (a stage's output, the token sequence)."""
+
+    def __init__(self, kind: str = "point", **meta: Any):
+        super().__init__()
+        self.kind = kind
+        self.meta = meta
+
+    def forward(self, x: torch.Tensor, *sources: torch.Tensor) -> torch.Tensor:
+        """Record ``x``; ``sources`` are the tensors it was made from (``x`` itself when omitted)."""
+        return record(self, x, *(sources or (x,)))
+
+    def step_meta(self, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> dict[str, Any]:
+        return dict(self.meta)
+
+
+class Stage(nn.Sequential):
+    """``nn.Sequential`` whose output is recorded as one stage of the network."""
+
+    kind = "stage"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self:
+            x = block(x)
+        return record(self, x, x)
