@@ -20,8 +20,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vision_core import trace  # noqa: E402
-from vision_core.registry import seeded_model  # noqa: E402
+from vision_core import trace
+from vision_core.registry import seeded_model
 
 TARGETS = {"resnet50": 1.25, "efficientnet_lite0": 1.25, "dino_vits16": 1.5, "clip_vit_b32": 1.5}
 
@@ -46,24 +46,37 @@ def measure(name: str, repeats: int) -> dict[str, float]:
         nbytes, steps = tr.nbytes, len(tr)
         del tr
     p, t = statistics.median(plain), statistics.median(traced)
-    return {"plain_ms": 1e3 * p, "traced_ms": 1e3 * t, "ratio": t / p, "trace_mb": nbytes / 2**20,
-            "steps": steps}
+    return {
+        "plain_ms": 1e3 * p,
+        "traced_ms": 1e3 * t,
+        "ratio": t / p,
+        "trace_mb": nbytes / 2**20,
+        "steps": steps,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--models", nargs="*", default=list(TARGETS))
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, input 1×3×224×224, "
-          f"median of {args.repeats}")
-    print(f"{'model':<20}{'plain ms':>10}{'traced ms':>11}{'traced/plain':>14}{'target':>8}"
-          f"{'trace MiB':>11}{'steps':>7}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, input 1×3×224×224, "
+        f"median of {args.repeats}"
+    )
+    print(
+        f"{'model':<20}{'plain ms':>10}{'traced ms':>11}{'traced/plain':>14}{'target':>8}"
+        f"{'trace MiB':>11}{'steps':>7}"
+    )
     for name in args.models:
         r = measure(name, args.repeats)
         target = TARGETS.get(name, float("nan"))
-        print(f"{name:<20}{r['plain_ms']:>10.1f}{r['traced_ms']:>11.1f}{r['ratio']:>14.2f}{target:>8.2f}"
-              f"{r['trace_mb']:>11.1f}{r['steps']:>7d}")
+        print(
+            f"{name:<20}{r['plain_ms']:>10.1f}{r['traced_ms']:>11.1f}{r['ratio']:>14.2f}{target:>8.2f}"
+            f"{r['trace_mb']:>11.1f}{r['steps']:>7d}"
+        )
 
 
 if __name__ == "__main__":

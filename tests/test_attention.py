@@ -46,7 +46,7 @@ def test_non_square_grid_matches_the_patch_arithmetic(deit_trace):
 
 
 def test_traced_attention_equals_the_fused_forward(deit_trace):
-    model, tr = deit_trace
+    model, _ = deit_trace
     x = torch.randn(1, 3, 240, 320)
     with torch.no_grad():
         fused = model(x)

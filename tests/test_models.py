@@ -31,14 +31,26 @@ def shapes(tr, names):
 def test_resnet50_shapes_at_224(resnet50):
     tr = trace(resnet50, torch.zeros(1, 3, 224, 224), keep=[])
     assert shapes(tr, RESNET50_STAGES) == [
-        (64, 112, 112), (64, 56, 56), (256, 56, 56), (512, 28, 28), (1024, 14, 14), (2048, 7, 7), (2048,)
+        (64, 112, 112),
+        (64, 56, 56),
+        (256, 56, 56),
+        (512, 28, 28),
+        (1024, 14, 14),
+        (2048, 7, 7),
+        (2048,),
     ]
 
 
 def test_resnet50_shapes_at_226_match_the_syllabus_table(resnet50):
     tr = trace(resnet50, torch.zeros(1, 3, 226, 226), keep=[])
     assert shapes(tr, RESNET50_STAGES) == [
-        (64, 113, 113), (64, 57, 57), (256, 57, 57), (512, 29, 29), (1024, 15, 15), (2048, 8, 8), (2048,)
+        (64, 113, 113),
+        (64, 57, 57),
+        (256, 57, 57),
+        (512, 29, 29),
+        (1024, 15, 15),
+        (2048, 8, 8),
+        (2048,),
     ]
 
 
@@ -46,7 +58,13 @@ def test_lite0_shapes_and_stage_points(lite0):
     tr = trace(lite0, torch.zeros(1, 3, 224, 224), keep=[])
     assert tr["_conv_stem"].shape == (1, 32, 112, 112)
     assert [tr[s].shape[1:] for s in lite0.stages] == [
-        (16, 112, 112), (24, 56, 56), (40, 28, 28), (80, 14, 14), (112, 14, 14), (192, 7, 7), (320, 7, 7)
+        (16, 112, 112),
+        (24, 56, 56),
+        (40, 28, 28),
+        (80, 14, 14),
+        (112, 14, 14),
+        (192, 7, 7),
+        (320, 7, 7),
     ]
     assert tr["_conv_head"].shape == (1, 1280, 7, 7) and tr["gap"].shape == (1, 1280)
     # "SAME" padding: a stride-2 3×3 conv on 224 pads nothing on top/left and one row/column after

@@ -11,8 +11,17 @@ def direct_conv(image, kernel, stride=1):
     kh, kw = kernel.shape
     out_h = (image.shape[0] - kh) // stride + 1
     out_w = (image.shape[1] - kw) // stride + 1
-    return np.array([[sum(image[y * stride + i, x * stride + j] * kernel[i, j] for i in range(kh) for j in range(kw))
-                      for x in range(out_w)] for y in range(out_h)])
+    return np.array(
+        [
+            [
+                sum(
+                    image[y * stride + i, x * stride + j] * kernel[i, j] for i in range(kh) for j in range(kw)
+                )
+                for x in range(out_w)
+            ]
+            for y in range(out_h)
+        ]
+    )
 
 
 def test_pocket_convolution_equals_the_window_sums():
@@ -27,7 +36,7 @@ def test_relu_pool_and_gap_follow_from_the_maps():
     for name in POCKET_FILTERS:
         np.testing.assert_array_equal(result.relu[name], np.maximum(result.conv[name], 0))
         r = result.relu[name]
-        expected = np.array([[r[y:y + 2, x:x + 2].max() for x in range(2)] for y in range(2)])
+        expected = np.array([[r[y : y + 2, x : x + 2].max() for x in range(2)] for y in range(2)])
         np.testing.assert_array_equal(result.pooled[name], expected)
     np.testing.assert_allclose(result.vector, [result.pooled[n].mean() for n in POCKET_FILTERS])
 

@@ -30,8 +30,15 @@ def test_every_step_of_a_basic_block_is_recorded_in_order(resnet18):
     tr = trace(resnet18, torch.randn(1, 3, 64, 64))
     names = tr.names()
     expected = [
-        "layer2.0.conv1", "layer2.0.bn1", "layer2.0.relu1", "layer2.0.conv2", "layer2.0.bn2",
-        "layer2.0.downsample.0", "layer2.0.downsample.1", "layer2.0.add", "layer2.0.relu2",
+        "layer2.0.conv1",
+        "layer2.0.bn1",
+        "layer2.0.relu1",
+        "layer2.0.conv2",
+        "layer2.0.bn2",
+        "layer2.0.downsample.0",
+        "layer2.0.downsample.1",
+        "layer2.0.add",
+        "layer2.0.relu2",
     ]
     positions = [names.index(n) for n in expected]
     assert positions == sorted(positions)

@@ -71,7 +71,9 @@ def token_attention(tr: Trace, layer: int, row: int, col: int, head: int | None 
     return a if head is None else a[head]
 
 
-def rollout_matrix(attentions: list[np.ndarray], fusion: Fusion = "mean", discard_ratio: float = 0.0) -> np.ndarray:
+def rollout_matrix(
+    attentions: list[np.ndarray], fusion: Fusion = "mean", discard_ratio: float = 0.0
+) -> np.ndarray:
     """Attention rollout over ``attentions`` (each (heads, T, T)), returning the (T, T) product.
 
     Per layer: fuse the heads, zero the weakest ``discard_ratio`` of the links (never the CLS
@@ -95,8 +97,9 @@ def rollout_matrix(attentions: list[np.ndarray], fusion: Fusion = "mean", discar
     return result
 
 
-def rollout(tr: Trace, fusion: Fusion = "mean", discard_ratio: float = 0.0,
-            upto: int | None = None) -> np.ndarray:
+def rollout(
+    tr: Trace, fusion: Fusion = "mean", discard_ratio: float = 0.0, upto: int | None = None
+) -> np.ndarray:
     """The CLS token's rolled-out attention on the patch grid (rows, cols), scaled to max 1."""
     names = attention_layers(tr)[: None if upto is None else upto + 1]
     matrix = rollout_matrix([tr.array(n)[0] for n in names], fusion, discard_ratio)

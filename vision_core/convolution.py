@@ -20,20 +20,24 @@ from torch import nn
 from vision_core.trace import Trace, trace
 
 
-def output_size(size: int, kernel: int, stride: int = 1, padding: int | tuple[int, int] = 0,
-                dilation: int = 1) -> int:
+def output_size(
+    size: int, kernel: int, stride: int = 1, padding: int | tuple[int, int] = 0, dilation: int = 1
+) -> int:
     """``floor((size + pad_before + pad_after − dilation·(kernel − 1) − 1) / stride) + 1``."""
     pad = padding if isinstance(padding, tuple) else (padding, padding)
     return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def conv_params(in_channels: int, out_channels: int, kernel: tuple[int, int], groups: int = 1,
-                bias: bool = True) -> int:
+def conv_params(
+    in_channels: int, out_channels: int, kernel: tuple[int, int], groups: int = 1, bias: bool = True
+) -> int:
     """``F · (K_h · K_w · C / groups) + F`` (the ``+ F`` only with a bias)."""
     return out_channels * (in_channels // groups) * kernel[0] * kernel[1] + (out_channels if bias else 0)
 
 
-def conv_macs(out_shape: tuple[int, int, int], in_channels: int, kernel: tuple[int, int], groups: int = 1) -> int:
+def conv_macs(
+    out_shape: tuple[int, int, int], in_channels: int, kernel: tuple[int, int], groups: int = 1
+) -> int:
     """Multiply-accumulates: every output value costs ``K_h · K_w · C / groups`` of them."""
     c_out, h_out, w_out = out_shape
     return c_out * h_out * w_out * (in_channels // groups) * kernel[0] * kernel[1]
@@ -93,8 +97,21 @@ def conv_breakdown(model: nn.Module, tr: Trace, step: str, channel: int, y: int,
     bias = float(conv.bias.detach()[channel]) if conv.bias is not None else 0.0
     products = patch * kernel
     recorded = float(s.numpy()[0, channel, y, x])
-    return ConvBreakdown(step, channel, y, x, patch, kernel, products, bias, float(products.sum() + bias),
-                         recorded, rows, cols, in_channels)
+    return ConvBreakdown(
+        step,
+        channel,
+        y,
+        x,
+        patch,
+        kernel,
+        products,
+        bias,
+        float(products.sum() + bias),
+        recorded,
+        rows,
+        cols,
+        in_channels,
+    )
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ import numpy as np
 from matplotlib import colormaps
 
 
-def normalize(values: np.ndarray, vmin: float | None = None, vmax: float | None = None,
-              symmetric: bool = False) -> np.ndarray:
+def normalize(
+    values: np.ndarray, vmin: float | None = None, vmax: float | None = None, symmetric: bool = False
+) -> np.ndarray:
     """Scale to [0, 1] between ``vmin`` and ``vmax`` (the array's own range by default).
     ``symmetric`` centres zero at 0.5 — right for signed values such as filters."""
     v = np.asarray(values, dtype=np.float64)
@@ -34,8 +35,9 @@ def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
     return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
 
 
-def mosaic(maps: np.ndarray, cols: int | None = None, pad: int = 1, pad_value: float = np.nan,
-           per_map: bool = True) -> np.ndarray:
+def mosaic(
+    maps: np.ndarray, cols: int | None = None, pad: int = 1, pad_value: float = np.nan, per_map: bool = True
+) -> np.ndarray:
     """Tile (N, H, W) maps into one 2-D array, each map scaled to [0, 1] on its own
     (``per_map``) or all together; padding is NaN (drawn as the background)."""
     maps = np.asarray(maps, dtype=np.float64)
@@ -46,11 +48,13 @@ def mosaic(maps: np.ndarray, cols: int | None = None, pad: int = 1, pad_value: f
     out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), pad_value)
     for i in range(n):
         r, c = divmod(i, cols)
-        out[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = scaled[i]
+        out[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = scaled[i]
     return out
 
 
-def colorize_mosaic(mosaic_values: np.ndarray, cmap: str = "viridis", background=(255, 255, 255)) -> np.ndarray:
+def colorize_mosaic(
+    mosaic_values: np.ndarray, cmap: str = "viridis", background=(255, 255, 255)
+) -> np.ndarray:
     """Colour a mosaic already in [0, 1]; NaN padding becomes ``background``."""
     nan = np.isnan(mosaic_values)
     rgb = (colormaps[cmap](np.nan_to_num(mosaic_values))[..., :3] * 255).round().astype(np.uint8)
@@ -71,7 +75,9 @@ def filters_mosaic(weights: np.ndarray, cols: int | None = None, pad: int = 1) -
     for i in range(f):
         tile = normalize(w[i].transpose(1, 2, 0), symmetric=True)
         r, c_ = divmod(i, cols)
-        out[r * (kh + pad): r * (kh + pad) + kh, c_ * (kw + pad): c_ * (kw + pad) + kw] = (tile * 255).round()
+        out[r * (kh + pad) : r * (kh + pad) + kh, c_ * (kw + pad) : c_ * (kw + pad) + kw] = (
+            tile * 255
+        ).round()
     return out
 
 
@@ -88,7 +94,7 @@ def grid_lines(photo: np.ndarray, step: int, color=(255, 255, 255), width: int =
     out = photo.copy()
     h, w = out.shape[:2]
     for y in range(0, h + 1, step):
-        out[max(0, min(y, h - width)): max(0, min(y, h - width)) + width, :] = color
+        out[max(0, min(y, h - width)) : max(0, min(y, h - width)) + width, :] = color
     for x in range(0, w + 1, step):
-        out[:, max(0, min(x, w - width)): max(0, min(x, w - width)) + width] = color
+        out[:, max(0, min(x, w - width)) : max(0, min(x, w - width)) + width] = color
     return out

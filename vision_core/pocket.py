@@ -40,8 +40,15 @@ class Window:
     value: float
 
 
-def conv2d(image: np.ndarray, kernel: np.ndarray, *, stride: int = 1, padding: int = 0,
-           dilation: int = 1, bias: float = 0.0) -> np.ndarray:
+def conv2d(
+    image: np.ndarray,
+    kernel: np.ndarray,
+    *,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    bias: float = 0.0,
+) -> np.ndarray:
     """A single-channel convolution (cross-correlation, as in every deep-learning library)."""
     x = torch.as_tensor(image, dtype=torch.float64)[None, None]
     w = torch.as_tensor(kernel, dtype=torch.float64)[None, None]
@@ -49,8 +56,15 @@ def conv2d(image: np.ndarray, kernel: np.ndarray, *, stride: int = 1, padding: i
     return F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)[0, 0].numpy()
 
 
-def sliding_windows(image: np.ndarray, kernel: np.ndarray, *, stride: int = 1, padding: int = 0,
-                    dilation: int = 1, bias: float = 0.0) -> list[Window]:
+def sliding_windows(
+    image: np.ndarray,
+    kernel: np.ndarray,
+    *,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    bias: float = 0.0,
+) -> list[Window]:
     """Every window position in reading order, each with its patch, products and sum."""
     image = np.asarray(image, dtype=np.float64)
     kernel = np.asarray(kernel, dtype=np.float64)
@@ -65,8 +79,9 @@ def sliding_windows(image: np.ndarray, kernel: np.ndarray, *, stride: int = 1, p
             cols = x * stride + dilation * np.arange(kw)
             patch = padded[np.ix_(rows, cols)]
             products = patch * kernel
-            windows.append(Window(y, x, rows - padding, cols - padding, patch, products,
-                                  float(products.sum() + bias)))
+            windows.append(
+                Window(y, x, rows - padding, cols - padding, patch, products, float(products.sum() + bias))
+            )
     return windows
 
 
@@ -97,9 +112,16 @@ class PocketCNN:
     vector: np.ndarray  # global average of each pooled map, in filter order
 
 
-def run_pocket_cnn(image: np.ndarray = POCKET_IMAGE, filters: dict[str, np.ndarray] | None = None, *,
-                   stride: int = 1, padding: int = 0, pool: Pooling = "max", pool_kernel: int = 2,
-                   pool_stride: int | None = None) -> PocketCNN:
+def run_pocket_cnn(
+    image: np.ndarray = POCKET_IMAGE,
+    filters: dict[str, np.ndarray] | None = None,
+    *,
+    stride: int = 1,
+    padding: int = 0,
+    pool: Pooling = "max",
+    pool_kernel: int = 2,
+    pool_stride: int | None = None,
+) -> PocketCNN:
     """Convolution → ReLU → pooling → GAP on a small single-channel picture."""
     filters = POCKET_FILTERS if filters is None else filters
     conv = {n: conv2d(image, k, stride=stride, padding=padding) for n, k in filters.items()}

@@ -41,28 +41,111 @@ DEFAULT_MODEL = "efficientnet_lite0"
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec("efficientnet_lite0", "EfficientNet-Lite0", "cnn", efficientnet_lite.efficientnet_lite0,
-                  1280, True, summary="A phone-sized CNN: depthwise convolutions, ReLU6, no attention."),
-        ModelSpec("resnet18", "ResNet-18", "cnn", resnet.resnet18, 512, True,
-                  summary="The smallest classic ResNet: 8 residual blocks of two 3×3 convolutions."),
-        ModelSpec("resnet50", "ResNet-50", "cnn", resnet.resnet50, 2048, True,
-                  summary="The textbook encoder: 16 bottleneck blocks, a 2048-number vector."),
-        ModelSpec("resnet50_v2", "ResNet-50 (V2 weights)", "cnn", resnet.resnet50, 2048, True,
-                  summary="ResNet-50 retrained by torchvision with a modern recipe (80.9% top-1)."),
-        ModelSpec("dino_vits16", "DINO ViT-S/16", "vit", vit.dino_vits16, 384, False, patch=16,
-                  summary="A ViT trained without labels (self-distillation); famous attention maps."),
-        ModelSpec("dino_vits8", "DINO ViT-S/8", "vit", vit.dino_vits8, 384, False, patch=8,
-                  summary="The same with 8-pixel patches: four times the tokens, sharper maps."),
-        ModelSpec("deit_tiny", "DeiT-Tiny", "vit", vit.deit_tiny, 192, True, patch=16,
-                  summary="A small supervised ViT (3 heads, 192-number tokens) with an ImageNet head."),
-        ModelSpec("deit_small", "DeiT-Small", "vit", vit.deit_small, 384, True, patch=16,
-                  summary="A supervised ViT-S/16 with an ImageNet head."),
-        ModelSpec("vit_b_16", "ViT-B/16 (torchvision)", "vit", vit.vit_b_16, 768, True, patch=16,
-                  summary="The original ViT-Base, 12 heads, trained on ImageNet-1k by torchvision."),
-        ModelSpec("clip_rn50", "CLIP RN50 image tower", "clip_cnn", clip.clip_rn50, 1024, False,
-                  summary="CLIP's modified ResNet-50: blur-pool down-sampling and attention pooling."),
-        ModelSpec("clip_vit_b32", "CLIP ViT-B/32 image tower", "vit", vit.clip_vit_b32, 512, False, patch=32,
-                  summary="CLIP's ViT with 32-pixel patches and an extra LayerNorm before the blocks."),
+        ModelSpec(
+            "efficientnet_lite0",
+            "EfficientNet-Lite0",
+            "cnn",
+            efficientnet_lite.efficientnet_lite0,
+            1280,
+            True,
+            summary="A phone-sized CNN: depthwise convolutions, ReLU6, no attention.",
+        ),
+        ModelSpec(
+            "resnet18",
+            "ResNet-18",
+            "cnn",
+            resnet.resnet18,
+            512,
+            True,
+            summary="The smallest classic ResNet: 8 residual blocks of two 3×3 convolutions.",
+        ),
+        ModelSpec(
+            "resnet50",
+            "ResNet-50",
+            "cnn",
+            resnet.resnet50,
+            2048,
+            True,
+            summary="The textbook encoder: 16 bottleneck blocks, a 2048-number vector.",
+        ),
+        ModelSpec(
+            "resnet50_v2",
+            "ResNet-50 (V2 weights)",
+            "cnn",
+            resnet.resnet50,
+            2048,
+            True,
+            summary="ResNet-50 retrained by torchvision with a modern recipe (80.9% top-1).",
+        ),
+        ModelSpec(
+            "dino_vits16",
+            "DINO ViT-S/16",
+            "vit",
+            vit.dino_vits16,
+            384,
+            False,
+            patch=16,
+            summary="A ViT trained without labels (self-distillation); famous attention maps.",
+        ),
+        ModelSpec(
+            "dino_vits8",
+            "DINO ViT-S/8",
+            "vit",
+            vit.dino_vits8,
+            384,
+            False,
+            patch=8,
+            summary="The same with 8-pixel patches: four times the tokens, sharper maps.",
+        ),
+        ModelSpec(
+            "deit_tiny",
+            "DeiT-Tiny",
+            "vit",
+            vit.deit_tiny,
+            192,
+            True,
+            patch=16,
+            summary="A small supervised ViT (3 heads, 192-number tokens) with an ImageNet head.",
+        ),
+        ModelSpec(
+            "deit_small",
+            "DeiT-Small",
+            "vit",
+            vit.deit_small,
+            384,
+            True,
+            patch=16,
+            summary="A supervised ViT-S/16 with an ImageNet head.",
+        ),
+        ModelSpec(
+            "vit_b_16",
+            "ViT-B/16 (torchvision)",
+            "vit",
+            vit.vit_b_16,
+            768,
+            True,
+            patch=16,
+            summary="The original ViT-Base, 12 heads, trained on ImageNet-1k by torchvision.",
+        ),
+        ModelSpec(
+            "clip_rn50",
+            "CLIP RN50 image tower",
+            "clip_cnn",
+            clip.clip_rn50,
+            1024,
+            False,
+            summary="CLIP's modified ResNet-50: blur-pool down-sampling and attention pooling.",
+        ),
+        ModelSpec(
+            "clip_vit_b32",
+            "CLIP ViT-B/32 image tower",
+            "vit",
+            vit.clip_vit_b32,
+            512,
+            False,
+            patch=32,
+            summary="CLIP's ViT with 32-pixel patches and an extra LayerNorm before the blocks.",
+        ),
     )
 }
 
@@ -80,8 +163,9 @@ def build_model(name: str) -> nn.Module:
     return spec(name).build().eval()
 
 
-def load_model(name: str, *, on_progress: Callable[[int, int], None] | None = None,
-               allow_download: bool = True) -> nn.Module:
+def load_model(
+    name: str, *, on_progress: Callable[[int, int], None] | None = None, allow_download: bool = True
+) -> nn.Module:
     """The architecture with its official weights; raises ``weights.WeightsUnavailable`` with a
     clear message when they are neither on this machine nor downloadable."""
     model = build_model(name)

@@ -278,7 +278,9 @@ class Conv2dSame(Conv2d):
 
     def padding_for(self, height: int, width: int) -> tuple[int, int, int, int]:
         pads = []
-        for size, k, s, d in zip((height, width), _pair(self.kernel_size), _pair(self.stride), _pair(self.dilation)):
+        for size, k, s, d in zip(
+            (height, width), _pair(self.kernel_size), _pair(self.stride), _pair(self.dilation), strict=True
+        ):
             total = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
             pads += [total // 2, total - total // 2]
         return pads[0], pads[1], pads[2], pads[3]
@@ -289,7 +291,9 @@ class Conv2dSame(Conv2d):
             padded, padding = x, (top, left)
         else:
             padded, padding = nn.functional.pad(x, (left, right, top, bottom)), (0, 0)
-        out = nn.functional.conv2d(padded, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+        out = nn.functional.conv2d(
+            padded, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
+        )
         return record(self, out, x)
 
 

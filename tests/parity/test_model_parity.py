@@ -83,7 +83,9 @@ def test_output_equals_the_reference_implementation(name):
     reference = fx["output"]
     scale = float(np.abs(reference).max())
     assert out.shape == reference.shape
-    assert np.abs(out - reference).max() <= 1e-4 * scale, f"max diff {np.abs(out - reference).max()} vs {scale}"
+    assert np.abs(out - reference).max() <= 1e-4 * scale, (
+        f"max diff {np.abs(out - reference).max()} vs {scale}"
+    )
     traced = trace(model, x, keep=[]).output.numpy()  # the step-by-step attention gives the same
     assert np.abs(traced - reference).max() <= 1e-4 * scale
 

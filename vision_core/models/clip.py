@@ -115,8 +115,9 @@ class AttentionPool2d(nn.Module):
 class ModifiedResNet(nn.Module):
     """CLIP's RN50 visual tower: ``forward`` returns the image embedding I_f (1024 numbers)."""
 
-    def __init__(self, layers=(3, 4, 6, 3), out_dim: int = 1024, heads: int = 32, img_size: int = 224,
-                 width: int = 64):
+    def __init__(
+        self, layers=(3, 4, 6, 3), out_dim: int = 1024, heads: int = 32, img_size: int = 224, width: int = 64
+    ):
         super().__init__()
         self.conv1 = Conv2d(3, width // 2, 3, stride=2, padding=1, bias=False)
         self.bn1 = BatchNorm2d(width // 2)

@@ -103,7 +103,7 @@ class ResNet(nn.Module):
         self.relu = ReLU()
         self.maxpool = MaxPool2d(kernel_size=3, stride=2, padding=1)
         in_ch = 64
-        for i, (width, depth) in enumerate(zip((64, 128, 256, 512), layers), start=1):
+        for i, (width, depth) in enumerate(zip((64, 128, 256, 512), layers, strict=True), start=1):
             stride = 1 if i == 1 else 2
             blocks = []
             for j in range(depth):

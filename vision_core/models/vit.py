@@ -199,7 +199,7 @@ class VisionTransformer(nn.Module):
             x = block(x)  # (B, 1+N, D)
         x = self.norm(x)
         if is_tracing():
-            b, n, d = x.shape
+            b, _, d = x.shape
             self.patch_grid(x[:, 1:].transpose(1, 2).reshape(b, d, *grid), x)  # (B, D, H/P, W/P)
         cls = self.cls(x[:, 0], x)  # (B, D)
         if self.cfg.projection:
@@ -224,7 +224,9 @@ class VisionTransformer(nn.Module):
             return sd  # called as a submodule: keep torch's own protocol
         return FORMATS[self.cfg.checkpoint_format][1](sd)
 
-    def load_state_dict(self, state_dict: Mapping[str, torch.Tensor], strict: bool = True, assign: bool = False):
+    def load_state_dict(
+        self, state_dict: Mapping[str, torch.Tensor], strict: bool = True, assign: bool = False
+    ):
         return super().load_state_dict(FORMATS[self.cfg.checkpoint_format][0](state_dict), strict, assign)
 
 
@@ -240,7 +242,10 @@ _TORCHVISION: Renames = [
     (r"^encoder\.pos_embedding$", "pos_embed"),
     (r"^encoder\.layers\.encoder_layer_(\d+)\.ln_1\.", r"blocks.\1.norm1."),
     (r"^encoder\.layers\.encoder_layer_(\d+)\.ln_2\.", r"blocks.\1.norm2."),
-    (r"^encoder\.layers\.encoder_layer_(\d+)\.self_attention\.in_proj_(weight|bias)$", r"blocks.\1.attn.qkv.\2"),
+    (
+        r"^encoder\.layers\.encoder_layer_(\d+)\.self_attention\.in_proj_(weight|bias)$",
+        r"blocks.\1.attn.qkv.\2",
+    ),
     (r"^encoder\.layers\.encoder_layer_(\d+)\.self_attention\.out_proj\.", r"blocks.\1.attn.proj."),
     (r"^encoder\.layers\.encoder_layer_(\d+)\.mlp\.(0|linear_1)\.", r"blocks.\1.mlp.fc1."),
     (r"^encoder\.layers\.encoder_layer_(\d+)\.mlp\.(3|linear_2)\.", r"blocks.\1.mlp.fc2."),
@@ -254,7 +259,10 @@ _TORCHVISION_BACK: Renames = [
     (r"^pos_embed$", "encoder.pos_embedding"),
     (r"^blocks\.(\d+)\.norm1\.", r"encoder.layers.encoder_layer_\1.ln_1."),
     (r"^blocks\.(\d+)\.norm2\.", r"encoder.layers.encoder_layer_\1.ln_2."),
-    (r"^blocks\.(\d+)\.attn\.qkv\.(weight|bias)$", r"encoder.layers.encoder_layer_\1.self_attention.in_proj_\2"),
+    (
+        r"^blocks\.(\d+)\.attn\.qkv\.(weight|bias)$",
+        r"encoder.layers.encoder_layer_\1.self_attention.in_proj_\2",
+    ),
     (r"^blocks\.(\d+)\.attn\.proj\.", r"encoder.layers.encoder_layer_\1.self_attention.out_proj."),
     (r"^blocks\.(\d+)\.mlp\.fc1\.", r"encoder.layers.encoder_layer_\1.mlp.0."),
     (r"^blocks\.(\d+)\.mlp\.fc2\.", r"encoder.layers.encoder_layer_\1.mlp.3."),
@@ -373,7 +381,14 @@ def vit_b_16() -> VisionTransformer:
 def clip_vit_b32() -> VisionTransformer:
     return VisionTransformer(
         ViTConfig(
-            patch=32, dim=768, heads=12, eps=1e-5, patch_bias=False, pre_norm=True, act="quick_gelu",
-            projection=512, checkpoint_format="openai_clip",
+            patch=32,
+            dim=768,
+            heads=12,
+            eps=1e-5,
+            patch_bias=False,
+            pre_norm=True,
+            act="quick_gelu",
+            projection=512,
+            checkpoint_format="openai_clip",
         )
     )

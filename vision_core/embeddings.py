@@ -1,0 +1,145 @@
+"""Vectors: from a feature grid to an embedding, and comparing embeddings.
+
+The syllabus's three ways to turn a C×H×W grid into one vector, L2 normalisation, and cosine
+similarity.  For the embedding lab: :func:`embed` turns many photos into vectors in batches,
+through the folded copy of :mod:`vision_core.folding`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from vision_core import folding, registry
+
+
+def l2_normalize(v: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Scale to unit length along ``axis`` (a zero vector stays zero)."""
+    v = np.asarray(v, dtype=np.float64)
+    norm = np.linalg.norm(v, axis=axis, keepdims=True)
+    return np.divide(v, norm, out=np.zeros_like(v), where=norm > 0)
+
+
+def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """``a · b / (|a| |b|)`` of two vectors."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1)
+    b = np.asarray(b, dtype=np.float64).reshape(-1)
+    return float(l2_normalize(a) @ l2_normalize(b))
+
+
+@dataclass(frozen=True)
+class GlobalPools:
+    """One C×H×W grid reduced three ways (syllabus file 001): the average of each channel (GAP),
+    the maximum of each channel (global max pooling), and every number in a row (flatten)."""
+
+    gap: np.ndarray  # (C,)
+    gmp: np.ndarray  # (C,)
+    flatten: np.ndarray  # (C·H·W,)
+
+
+def global_pools(grid: np.ndarray) -> GlobalPools:
+    g = np.asarray(grid, dtype=np.float64)
+    if g.ndim == 4:
+        g = g[0]
+    if g.ndim != 3:
+        raise ValueError(f"expected a (C, H, W) grid, got shape {g.shape}")
+    return GlobalPools(g.mean(axis=(1, 2)), g.max(axis=(1, 2)), g.reshape(-1))
+
+
+def vector_length(v: np.ndarray) -> float:
+    """The Euclidean length ``|v| = sqrt(Σ v_i²)`` of a vector (any shape, read as one vector)."""
+    return float(np.linalg.norm(np.asarray(v, dtype=np.float64).reshape(-1)))
+
+
+@dataclass(frozen=True)
+class VectorSummary:
+    """What a page says about one vector: its size, length, largest entry and how many are zero."""
+
+    dim: int
+    length: float
+    max: float
+    argmax: int
+    zeros: int
+
+
+def describe_vector(v: np.ndarray) -> VectorSummary:
+    """Size, Euclidean length, largest value (first index on ties) and count of exact zeros."""
+    a = np.asarray(v, dtype=np.float64).reshape(-1)
+    i = int(np.argmax(a))
+    return VectorSummary(a.size, vector_length(a), float(a[i]), i, int(np.count_nonzero(a == 0)))
+
+
+def pooled_lengths(grid_shape: tuple[int, ...]) -> dict[str, int]:
+    """How many numbers GAP, global max pooling and flatten give for a (C, H, W) grid shape
+    (a batch dimension in front is ignored): C, C and C·H·W."""
+    c, h, w = (int(d) for d in grid_shape[-3:])
+    return {"gap": c, "gmp": c, "flatten": c * h * w}
+
+
+# --- many photos at once (the embedding lab) --------------------------------------------------
+
+ProgressCallback = Callable[[int, int], None]
+
+# Photos per forward pass.  Measured on 2 cores with the folded EfficientNet-Lite0: 18 ms a photo
+# one at a time, about 9 at 4 or 8, then slower again as a batch's feature maps outgrow the caches
+# (15 ms at 32).  bench/bench_embedding.py prints the whole curve.
+EMBED_BATCH = 8
+
+
+def embed(
+    model: nn.Module,
+    images: Iterable[Image.Image],
+    name: str,
+    *,
+    batch_size: int = EMBED_BATCH,
+    total: int | None = None,
+    on_progress: ProgressCallback | None = None,
+    fast: bool = True,
+) -> np.ndarray:
+    """The ``(N, D)`` float32 vectors ``model.forward_features`` gives ``images``, prepared with
+    ``name``'s own preprocessing, ``batch_size`` photos per forward pass.
+
+    ``images`` may be a generator: only one batch of photos is held at a time.  ``on_progress``
+    is called with (photos done, ``total``) after each batch.  ``fast`` runs the folded copy of
+    :mod:`vision_core.folding` (the same vectors within float tolerance; the tests check it).
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    net = folding.inference_copy(model) if fast else folding.PlainFeatures(model)
+    if total is None and hasattr(images, "__len__"):
+        total = len(images)  # type: ignore[arg-type]
+    vectors: list[np.ndarray] = []
+    done = 0
+    batch: list[torch.Tensor] = []
+
+    def run() -> None:
+        nonlocal done
+        with torch.inference_mode():
+            out = net(torch.cat(batch))  # (B, D)
+        vectors.append(out.float().numpy().copy())
+        done += len(batch)
+        batch.clear()
+        if on_progress is not None:
+            on_progress(done, total if total is not None else done)
+
+    for image in images:
+        batch.append(registry.preprocess(image, name))  # (1, 3, H, W)
+        if len(batch) == batch_size:
+            run()
+    if batch:
+        run()
+    if not vectors:
+        return np.zeros((0, registry.spec(name).embedding_dim), dtype=np.float32)
+    return np.concatenate(vectors).astype(np.float32, copy=False)
+
+
+def cosine_matrix(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    """Cosine similarity of every row of ``a`` with every row of ``b`` (``a`` itself by default)."""
+    a = l2_normalize(a)
+    b = a if b is None else l2_normalize(b)
+    return a @ b.T
