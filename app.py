@@ -1,0 +1,27 @@
+"""Encoder Lens: follow a photo through a real image encoder, from pixels to the embedding vector.
+
+This file only builds the navigation and the sidebar; every page lives in ``pages/``.
+Run with ``make run`` (or ``streamlit run app.py`` inside the project's virtual environment).
+"""
+
+import streamlit as st
+
+from ui import nav, sidebar, state
+
+st.set_page_config(page_title="Encoder Lens", page_icon=":material/center_focus_strong:", layout="wide")
+
+lang = state.lang()
+pages = {
+    info.id: st.Page(
+        info.file, title=info.title[lang], icon=info.icon, url_path=info.id, default=info.id == "start"
+    )
+    for info in nav.PAGES
+}
+sections: dict[str, list] = {}
+for info in nav.PAGES:
+    sections.setdefault(nav.SECTIONS[info.section][lang], []).append(pages[info.id])
+
+current = st.navigation(sections)
+section = next((info.section for info in nav.PAGES if pages[info.id] is current), "start")
+sidebar.render(section)
+current.run()

@@ -1,0 +1,40 @@
+"""Every page has its lesson prose in every language, with the same sections and placeholders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lessons import LANGUAGES, Lesson, lesson, parse
+from ui.nav import PAGES
+
+LESSON_FILES = sorted({p.stem for p in (Path(__file__).parents[1] / "lessons" / "en").glob("*.md")})
+
+
+@pytest.mark.parametrize("page_id", [p.id for p in PAGES])
+def test_every_page_has_a_lesson_file_in_every_language(page_id):
+    for lang in LANGUAGES:
+        assert (Path(__file__).parents[1] / "lessons" / lang / f"{page_id}.md").exists(), (page_id, lang)
+
+
+@pytest.mark.parametrize("name", LESSON_FILES)
+def test_translations_have_the_same_sections_and_placeholders(name):
+    en = lesson(name, "en")
+    for lang in LANGUAGES:
+        other = lesson(name, lang)
+        assert other.lang == lang, f"lessons/{lang}/{name}.md is missing"
+        assert set(other.sections) == set(en.sections), (name, lang)
+        for section in en.sections:
+            assert other.placeholders(section) == en.placeholders(section), (name, lang, section)
+
+
+def test_placeholders_are_filled_with_formats_and_missing_values_are_errors():
+    text = Lesson(
+        "demo", "en", parse("<!-- a -->\nShare {{share:.1%}} of {{n}} values; LaTeX $\\frac{a}{b}$ stays.")
+    )
+    assert text("a", share=0.1234, n=7) == "Share 12.3% of 7 values; LaTeX $\\frac{a}{b}$ stays."
+    with pytest.raises(KeyError, match="'n'"):
+        text("a", share=0.5)
+    with pytest.raises(KeyError, match="no section"):
+        text("b")

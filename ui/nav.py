@@ -1,0 +1,124 @@
+"""The lesson pages, in teaching order, with their titles in every language.
+
+``app.py`` builds ``st.navigation`` from this list; tests walk it to check that every page has
+its lesson text and runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SECTIONS = {
+    "start": {"en": "Start", "ru": "Начало"},
+    "cnn": {"en": "CNN", "ru": "Свёрточная сеть"},
+    "transformer": {"en": "Transformer", "ru": "Трансформер"},
+    "embeddings": {"en": "Embeddings", "ru": "Эмбеддинги"},
+}
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    id: str  # also the lesson file name in lessons/<lang>/<id>.md
+    section: str
+    file: str
+    icon: str
+    title: dict[str, str]
+
+
+PAGES: tuple[PageInfo, ...] = (
+    PageInfo(
+        "start", "start", "pages/start.py", ":material/home:", {"en": "Welcome", "ru": "Добро пожаловать"}
+    ),
+    PageInfo(
+        "cnn_tensor",
+        "cnn",
+        "pages/cnn_1_tensor.py",
+        ":material/image:",
+        {"en": "1 · Photo → tensor", "ru": "1 · Фото → тензор"},
+    ),
+    PageInfo(
+        "cnn_convolution",
+        "cnn",
+        "pages/cnn_2_convolution.py",
+        ":material/grid_on:",
+        {"en": "2 · Convolution", "ru": "2 · Свёртка"},
+    ),
+    PageInfo(
+        "cnn_relu",
+        "cnn",
+        "pages/cnn_3_relu.py",
+        ":material/show_chart:",
+        {"en": "3 · ReLU", "ru": "3 · ReLU"},
+    ),
+    PageInfo(
+        "cnn_pooling",
+        "cnn",
+        "pages/cnn_4_pooling.py",
+        ":material/compress:",
+        {"en": "4 · Pooling", "ru": "4 · Пулинг"},
+    ),
+    PageInfo(
+        "cnn_deeper",
+        "cnn",
+        "pages/cnn_5_deeper.py",
+        ":material/layers:",
+        {"en": "5 · Going deeper", "ru": "5 · Вглубь сети"},
+    ),
+    PageInfo(
+        "cnn_embedding",
+        "cnn",
+        "pages/cnn_6_embedding.py",
+        ":material/linear_scale:",
+        {"en": "6 · GAP → the embedding", "ru": "6 · GAP → эмбеддинг"},
+    ),
+    PageInfo(
+        "tr_patches",
+        "transformer",
+        "pages/tr_1_patches.py",
+        ":material/apps:",
+        {"en": "1 · Patches", "ru": "1 · Патчи"},
+    ),
+    PageInfo(
+        "tr_tokens",
+        "transformer",
+        "pages/tr_2_tokens.py",
+        ":material/view_week:",
+        {"en": "2 · CLS token and positions", "ru": "2 · CLS-токен и позиции"},
+    ),
+    PageInfo(
+        "tr_attention",
+        "transformer",
+        "pages/tr_3_attention.py",
+        ":material/visibility:",
+        {"en": "3 · Attention", "ru": "3 · Внимание"},
+    ),
+    PageInfo(
+        "tr_block",
+        "transformer",
+        "pages/tr_4_block.py",
+        ":material/view_agenda:",
+        {"en": "4 · Inside a block", "ru": "4 · Внутри блока"},
+    ),
+    PageInfo(
+        "tr_clip",
+        "transformer",
+        "pages/tr_5_clip.py",
+        ":material/join_inner:",
+        {"en": "5 · CLIP's image towers", "ru": "5 · Визуальные башни CLIP"},
+    ),
+    PageInfo(
+        "tr_compare",
+        "transformer",
+        "pages/tr_6_cnn_vs_vit.py",
+        ":material/compare:",
+        {"en": "6 · CNN vs ViT", "ru": "6 · CNN против ViT"},
+    ),
+    # -- the embeddings section's pages follow (owned by the embedding lab) --
+)
+
+
+def page(page_id: str) -> PageInfo:
+    for p in PAGES:
+        if p.id == page_id:
+            return p
+    raise KeyError(page_id)

@@ -1,0 +1,166 @@
+"""Rendering helpers shared by the pages: messages, model availability, clickable maps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from lessons import lesson
+from ui import cache, state
+from vision_core import registry, weights
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The network a page runs: its registry name and whether its weights are trained."""
+
+    name: str
+    weights: str  # "pretrained" or "random"
+
+    @property
+    def trained(self) -> bool:
+        return self.weights == "pretrained"
+
+
+def photo_error_banner() -> None:
+    """Repeat the sidebar's photo error at the top of the page, where the learner is looking."""
+    error = st.session_state.get("photo_error")
+    if error:
+        st.error(error, icon=":material/broken_image:")
+
+
+def choose_model(
+    section: str, *, allow_random_toggle: bool = False, key: str = "random_weights"
+) -> ModelChoice:
+    """The section's encoder, falling back clearly when its weights are not on this machine.
+
+    CNN pages fall back to the embedded EfficientNet-Lite0; transformer pages to the same
+    architecture with random weights, labelled as untrained.  With ``allow_random_toggle`` the
+    learner can ask for random weights on purpose, to see that the structure comes from training.
+    """
+    text = lesson("common", state.lang())
+    name = state.model_name(section)
+    chosen = ModelChoice(name, "pretrained")
+    if allow_random_toggle and st.toggle(text("random_toggle"), key=key, help=text("random_help")):
+        chosen = ModelChoice(name, "random")
+    if chosen.trained and not weights.is_available_offline(name):
+        title = registry.spec(name).title
+        if section == "cnn" and name != registry.DEFAULT_MODEL:
+            st.info(
+                text("fallback_embedded", model=title, default=registry.spec(registry.DEFAULT_MODEL).title)
+            )
+            chosen = ModelChoice(registry.DEFAULT_MODEL, "pretrained")
+        else:
+            st.info(text("fallback_random", model=title))
+            chosen = ModelChoice(name, "random")
+    if not chosen.trained:
+        st.warning(text("untrained_label", model=registry.spec(chosen.name).title), icon=":material/casino:")
+    return chosen
+
+
+def load(choice: ModelChoice):
+    """The cached model for a choice (the availability was settled by :func:`choose_model`)."""
+    return cache.model(choice.name, choice.weights)
+
+
+def clickable_map(
+    image: np.ndarray,
+    grid: tuple[int, int],
+    key: str,
+    *,
+    selected: tuple[int, int] | None = None,
+    colorscale: str = "gray",
+    height: int = 420,
+    title: str | None = None,
+) -> tuple[int, int] | None:
+    """Draw ``image`` (H×W values or H×W×3 uint8) with an invisible point on each of ``grid``'s
+    cells; return the (row, col) the learner clicked on this run, else None.
+
+    Plotly heatmaps do not report single clicks, so the clicks land on scatter points laid over
+    the cells; the selected cell gets a box.
+    """
+    rows, cols = grid
+    h, w = image.shape[:2]
+    fig = go.Figure()
+    if image.ndim == 3:
+        fig.add_trace(go.Image(z=image, hoverinfo="skip"))
+    else:
+        fig.add_trace(go.Heatmap(z=image, colorscale=colorscale, showscale=False, hoverinfo="skip"))
+    cy, cx = np.meshgrid(
+        (np.arange(rows) + 0.5) * h / rows - 0.5, (np.arange(cols) + 0.5) * w / cols - 0.5, indexing="ij"
+    )
+    rr, cc = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+    fig.add_trace(
+        go.Scattergl(
+            x=cx.ravel(),
+            y=cy.ravel(),
+            mode="markers",
+            marker={"size": max(4, min(30, int(600 / max(rows, cols)))), "opacity": 0.01, "color": "white"},
+            customdata=np.stack([rr.ravel(), cc.ravel()], axis=1),
+            hovertemplate="row %{customdata[0]}, col %{customdata[1]}<extra></extra>",
+        )
+    )
+    if selected is not None:
+        r, c = selected
+        fig.add_shape(
+            type="rect",
+            x0=c * w / cols - 0.5,
+            x1=(c + 1) * w / cols - 0.5,
+            y0=r * h / rows - 0.5,
+            y1=(r + 1) * h / rows - 0.5,
+            line={"color": "#ff2d55", "width": 2},
+        )
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
+    fig.update_xaxes(visible=False)
+    fig.update_layout(
+        height=height,
+        margin={"l": 0, "r": 0, "t": 30 if title else 0, "b": 0},
+        title=title,
+        dragmode=False,
+        clickmode="event+select",
+        showlegend=False,
+    )
+    event = st.plotly_chart(
+        fig, key=key, on_select="rerun", selection_mode="points", config={"displayModeBar": False}
+    )
+    points = event["selection"]["points"] if event else []
+    for p in points:
+        data = p.get("customdata")
+        if data is not None:
+            return int(data[0]), int(data[1])
+    return None
+
+
+def position_picker(
+    image: np.ndarray,
+    grid: tuple[int, int],
+    key: str,
+    *,
+    labels: tuple[str, str] = ("row", "column"),
+    default: tuple[int, int] | None = None,
+    **map_kwargs,
+) -> tuple[int, int]:
+    """A clickable map with two number inputs that always agree: click a cell, or type its
+    row and column.  Returns the chosen (row, col)."""
+    rows, cols = grid
+    row_key, col_key, click_key = f"{key}_row", f"{key}_col", f"{key}_last_click"
+    if row_key not in st.session_state:
+        r0, c0 = default if default is not None else (rows // 2, cols // 2)
+        st.session_state[row_key], st.session_state[col_key] = r0, c0
+    # a grid that shrank (another model or input size) must not leave the position outside it
+    st.session_state[row_key] = min(int(st.session_state[row_key]), rows - 1)
+    st.session_state[col_key] = min(int(st.session_state[col_key]), cols - 1)
+    selected = (st.session_state[row_key], st.session_state[col_key])
+    clicked = clickable_map(image, grid, key=f"{key}_map", selected=selected, **map_kwargs)
+    if clicked is not None and clicked != st.session_state.get(click_key):
+        st.session_state[click_key] = clicked
+        if clicked != selected:
+            st.session_state[row_key], st.session_state[col_key] = clicked
+            st.rerun()
+    a, b = st.columns(2)
+    row = a.number_input(labels[0], 0, rows - 1, step=1, key=row_key)
+    col = b.number_input(labels[1], 0, cols - 1, step=1, key=col_key)
+    return int(row), int(col)

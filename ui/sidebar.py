@@ -1,0 +1,122 @@
+"""The sidebar: language, the learner's photo (sample, upload or camera) and the encoder.
+
+It is drawn by ``app.py`` on every run, so the choices hold across pages.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lessons import LANGUAGES, lesson
+from ui import cache, state
+from vision_core import registry, samples, weights
+
+UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
+
+
+def render(section: str) -> None:
+    with st.sidebar:
+        st.selectbox("Language · Язык", list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
+        text = lesson("sidebar", state.lang())
+        _photo_picker(text)
+        if section in state.SECTION_FAMILIES:
+            _model_picker(section, text)
+
+
+def _photo_picker(text) -> None:
+    st.subheader(text("photo_heading"))
+    sources = {
+        "sample": text("source_sample"),
+        "upload": text("source_upload"),
+        "camera": text("source_camera"),
+    }
+    source = st.radio(
+        text("photo_heading"),
+        list(sources),
+        format_func=sources.get,
+        horizontal=True,
+        key="photo_source",
+        label_visibility="collapsed",
+    )
+    if source == "sample":
+        options = [s.id for s in samples.list_samples("photo")]
+        titles = {s.id: s.title for s in samples.list_samples("photo")}
+        chosen = st.selectbox(
+            text("sample_label"),
+            options,
+            format_func=titles.get,
+            key="sample_id",
+            index=options.index(state.DEFAULT_SAMPLE) if state.DEFAULT_SAMPLE in options else 0,
+        )
+        _offer(samples.sample_bytes(chosen), titles[chosen], source_id=f"sample:{chosen}")
+    elif source == "upload":
+        uploaded = st.file_uploader(
+            text("upload_label"), type=UPLOAD_TYPES, key="upload", help=text("upload_help")
+        )
+        if uploaded is not None:
+            _offer(uploaded.getvalue(), uploaded.name, source_id=f"upload:{uploaded.file_id}")
+    else:
+        shot = st.camera_input(text("camera_label"), key="camera")
+        if shot is not None:
+            _offer(shot.getvalue(), text("camera_photo"), source_id=f"camera:{shot.file_id}")
+
+    error = st.session_state.get("photo_error")
+    if error:
+        st.error(error)
+    current = state.current_photo()
+    st.image(cache.thumbnail(current.key, current.data), caption=current.label, width="stretch")
+
+
+def _offer(data: bytes, label: str, source_id: str) -> None:
+    """Try a newly chosen photo once; keep the previous photo if it cannot be used."""
+    if st.session_state.get("photo_source_id") == source_id:
+        return
+    st.session_state["photo_source_id"] = source_id
+    error = state.use_photo(data, label)
+    st.session_state["photo_error"] = None if error is None else f"**{label}**: {error.message} {error.hint}"
+
+
+def _model_picker(section: str, text) -> None:
+    st.subheader(text("model_heading"))
+    names = state.models_for(section)
+    key = f"model_{section}"
+    if key not in st.session_state:
+        st.session_state[key] = state.DEFAULT_MODELS[section]
+
+    def label(name: str) -> str:
+        entry = weights.entry(name)
+        if entry.embedded:
+            need = text("need_embedded")
+        elif weights.is_available_offline(name):
+            need = text("need_present")
+        else:
+            need = text("need_download", size=entry.size_text)
+        return f"{registry.spec(name).title} — {need}"
+
+    name = st.selectbox(text("model_label"), names, format_func=label, key=key)
+    st.caption(registry.spec(name).summary)
+    if not weights.is_available_offline(name):
+        missing = weights.WeightsUnavailable(weights.entry(name), "not_downloaded")
+        st.warning(
+            text(
+                "weights_missing",
+                file=missing.entry.filename,
+                size=missing.entry.size_text,
+                url=missing.url,
+                folder=str(missing.target_dir),
+            )
+        )
+        if st.button(text("download_button", size=missing.entry.size_text), key=f"download_{name}"):
+            bar = st.progress(0.0, text=missing.entry.filename)
+
+            def progress(done: int, total: int) -> None:
+                bar.progress(
+                    min(done / total, 1.0) if total else 0.0, text=f"{done / 1e6:.1f} / {total / 1e6:.1f} MB"
+                )
+
+            try:
+                weights.fetch(name, on_progress=progress)
+            except weights.WeightsUnavailable as error:
+                st.error(str(error))
+            else:
+                st.rerun()

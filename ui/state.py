@@ -1,0 +1,78 @@
+"""What the learner has chosen, kept in their session only: the photo, the encoders, the language.
+
+The photo is held as bytes in ``st.session_state`` — in this server's memory, for this browser
+session — and is never written to disk or sent anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import streamlit as st
+
+from vision_core import registry, samples
+from vision_core.preprocess import ImageError
+
+DEFAULT_SAMPLE = "chelsea"
+# the encoder each section starts with: the embedded default works with no network at all
+DEFAULT_MODELS = {
+    "cnn": registry.DEFAULT_MODEL,
+    "transformer": "dino_vits16",
+    "embeddings": registry.DEFAULT_MODEL,
+}
+SECTION_FAMILIES = {
+    "cnn": ("cnn", "clip_cnn"),
+    "transformer": ("vit",),
+    "embeddings": ("cnn", "clip_cnn", "vit"),
+}
+
+
+@dataclass(frozen=True)
+class Photo:
+    key: str  # SHA-256 of the bytes: the cache key
+    data: bytes
+    label: str
+
+    @classmethod
+    def from_bytes(cls, data: bytes, label: str) -> Photo:
+        return cls(hashlib.sha256(data).hexdigest(), data, label)
+
+
+def sample_photo(sample_id: str = DEFAULT_SAMPLE) -> Photo:
+    s = samples.get_sample(sample_id)
+    return Photo.from_bytes(samples.sample_bytes(sample_id), s.title)
+
+
+def current_photo() -> Photo:
+    """The learner's photo; the default sample until they choose one."""
+    if "photo" not in st.session_state:
+        st.session_state["photo"] = sample_photo()
+    return st.session_state["photo"]
+
+
+def use_photo(data: bytes, label: str) -> ImageError | None:
+    """Make ``data`` the current photo if it decodes; otherwise keep the old one and return why not."""
+    from ui import cache  # imported here: cache imports torch, which the state helpers do not need
+
+    candidate = Photo.from_bytes(data, label)
+    try:
+        cache.photo(candidate.key, candidate.data)
+    except ImageError as error:
+        return error
+    st.session_state["photo"] = candidate
+    return None
+
+
+def lang() -> str:
+    return st.session_state.get("lang", "en")
+
+
+def models_for(section: str) -> list[str]:
+    families = SECTION_FAMILIES.get(section, ("cnn", "clip_cnn", "vit"))
+    return [name for name, s in registry.MODELS.items() if s.family in families]
+
+
+def model_name(section: str) -> str:
+    """The encoder chosen for ``section`` (the sidebar's picker writes it)."""
+    return st.session_state.get(f"model_{section}", DEFAULT_MODELS.get(section, registry.DEFAULT_MODEL))
