@@ -21,7 +21,7 @@ sections: dict[str, list] = {}
 for info in nav.PAGES:
     sections.setdefault(nav.SECTIONS[info.section][lang], []).append(pages[info.id])
 
-current = st.navigation(sections)
+current = st.navigation(sections, expanded=True)
 section = next((info.section for info in nav.PAGES if pages[info.id] is current), "start")
 sidebar.render(section)
 current.run()

@@ -1,0 +1,163 @@
+"""A real browser on the real app: ``streamlit run app.py`` on a loopback port, driven by
+Playwright in Debian's Chromium (Playwright's own browser download cannot work offline).
+
+Screenshots go to ``artifacts/screenshots/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "artifacts" / "screenshots"
+START_TIMEOUT = 90  # seconds for the server to answer its health check
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    log = open(ROOT / "artifacts" / "streamlit-browser-test.log", "w") if _ensure_dirs() else None
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(
+                f"streamlit did not start; see {ROOT / 'artifacts' / 'streamlit-browser-test.log'}"
+            )
+        time.sleep(0.5)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    if log:
+        log.close()
+
+
+def _ensure_dirs() -> bool:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return True
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert executable, "the browser tests need Chromium: run scripts/ensure_chromium.sh (make test does)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, device_scale_factor=1)
+    pg = context.new_page()
+    pg.set_default_timeout(120_000)
+    pg.goto(app_url)
+    yield pg
+    context.close()
+
+
+def wait_until_idle(page, timeout_s: float = 180) -> None:
+    """Wait until Streamlit has finished running the script: no "running" status widget and no
+    skeleton placeholders, twice in a row half a second apart."""
+    page.wait_for_selector('[data-testid="stApp"]')
+    deadline = time.monotonic() + timeout_s
+    quiet = 0
+    while quiet < 2:
+        busy = page.evaluate(
+            """() => !!document.querySelector('[data-testid="stStatusWidget"]')
+                  || !!document.querySelector('[data-testid="stSkeleton"]')
+                  || !document.querySelector('[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]')"""
+        )
+        quiet = 0 if busy else quiet + 1
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app was still running after %.0f s" % timeout_s)
+        page.wait_for_timeout(500)
+
+
+def assert_no_exception(page) -> None:
+    errors = page.locator('[data-testid="stException"]')
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+def shot(page, name: str) -> Path:
+    """A screenshot of the whole page: Streamlit scrolls inside its main container, so the
+    viewport is stretched to the content's height for the picture."""
+    size = page.viewport_size
+    height = page.evaluate(
+        """() => { const m = document.querySelector('[data-testid="stMain"]');
+                   return Math.max(m ? m.scrollHeight : 0, document.body.scrollHeight); }"""
+    )
+    page.set_viewport_size({"width": size["width"], "height": min(max(int(height), size["height"]), 12000)})
+    page.wait_for_timeout(300)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
+    return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _patient_expectations():
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=120_000)  # a first trace on two CPU cores takes a while
