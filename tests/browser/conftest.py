@@ -32,7 +32,8 @@ def _free_port() -> int:
 def app_url():
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    log = open(ROOT / "artifacts" / "streamlit-browser-test.log", "w") if _ensure_dirs() else None
+    _ensure_dirs()
+    log = open(ROOT / "artifacts" / "streamlit-browser-test.log", "w")  # noqa: SIM115 (open for the server's life)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -77,13 +78,11 @@ def app_url():
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
-    if log:
-        log.close()
+    log.close()
 
 
-def _ensure_dirs() -> bool:
+def _ensure_dirs() -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    return True
 
 
 @pytest.fixture(scope="session")
@@ -121,17 +120,18 @@ def wait_until_idle(page, timeout_s: float = 180) -> None:
     """Wait until Streamlit has finished running the script: no "running" status widget and no
     skeleton placeholders, twice in a row half a second apart."""
     page.wait_for_selector('[data-testid="stApp"]')
+    content = '[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]'
     deadline = time.monotonic() + timeout_s
     quiet = 0
     while quiet < 2:
         busy = page.evaluate(
             """() => !!document.querySelector('[data-testid="stStatusWidget"]')
                   || !!document.querySelector('[data-testid="stSkeleton"]')
-                  || !document.querySelector('[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]')"""
+                  || !document.querySelector(arguments[0])""".replace("arguments[0]", repr(content))
         )
         quiet = 0 if busy else quiet + 1
         if time.monotonic() > deadline:
-            raise TimeoutError("the app was still running after %.0f s" % timeout_s)
+            raise TimeoutError(f"the app was still running after {timeout_s:.0f} s")
         page.wait_for_timeout(500)
 
 
