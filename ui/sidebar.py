@@ -30,12 +30,14 @@ def _photo_picker(text) -> None:
         "upload": text("source_upload"),
         "camera": text("source_camera"),
     }
-    source = st.radio(
-        text("photo_heading"),
+    source = state.remembered_choice(
+        st.radio,
+        "photo_source",
         list(sources),
+        "sample",
+        label=text("photo_heading"),
         format_func=sources.get,
         horizontal=True,
-        key="photo_source",
         label_visibility="collapsed",
     )
     if source == "sample":
@@ -79,9 +81,6 @@ def _offer(data: bytes, label: str, source_id: str) -> None:
 def _model_picker(section: str, text) -> None:
     st.subheader(text("model_heading"))
     names = state.models_for(section)
-    key = f"model_{section}"
-    if key not in st.session_state:
-        st.session_state[key] = state.DEFAULT_MODELS[section]
 
     def label(name: str) -> str:
         entry = weights.entry(name)
@@ -93,7 +92,14 @@ def _model_picker(section: str, text) -> None:
             need = text("need_download", size=entry.size_text)
         return f"{registry.spec(name).title} — {need}"
 
-    name = st.selectbox(text("model_label"), names, format_func=label, key=key)
+    name = state.remembered_choice(
+        st.selectbox,
+        f"model_{section}",
+        names,
+        state.DEFAULT_MODELS[section],
+        label=text("model_label"),
+        format_func=label,
+    )
     st.caption(registry.spec(name).summary)
     if not weights.is_available_offline(name):
         missing = weights.WeightsUnavailable(weights.entry(name), "not_downloaded")

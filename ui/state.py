@@ -68,6 +68,21 @@ def lang() -> str:
     return st.session_state.get("lang", "en")
 
 
+def remembered_choice(widget, key: str, options: list, default, **kwargs):
+    """A keyed radio or selectbox whose choice survives a change of language.
+
+    Streamlit forgets a keyed widget's selection when its labels change, so the widget's key
+    carries the language and the choice itself is kept under ``key`` in the session state
+    (where pages and tests read and set it).
+    """
+    value = st.session_state.get(key, default)
+    if value not in options:
+        value = default if default in options else options[0]
+    chosen = widget(options=options, index=options.index(value), key=f"{key}__{lang()}", **kwargs)
+    st.session_state[key] = chosen
+    return chosen
+
+
 def models_for(section: str) -> list[str]:
     families = SECTION_FAMILIES.get(section, ("cnn", "clip_cnn", "vit"))
     return [name for name, s in registry.MODELS.items() if s.family in families]
