@@ -1,0 +1,233 @@
+"""Going deeper: a network read stage by stage, from a trace.
+
+* :func:`stage_of_steps` — which stage each step belongs to.
+* :func:`shape_rows` — the stage table: every top-level step that reshapes the grid, with its
+  shape, the field of view of one of its values and the parameters spent to get there.
+* :func:`receptive_box` — the square of input pixels one value of a step can see.
+* :func:`strongest_channels` — the channels with the largest average, for browsing.
+* :func:`residual_add` — a residual add taken apart: input (shortcut) + branch = output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from vision_core.convolution import ReceptiveField, receptive_fields
+from vision_core.trace import Trace
+
+TABLE_KINDS = ("conv", "pool", "stage", "gap", "l2norm")
+
+
+def stage_of_steps(tr: Trace, stages: Sequence[str]) -> dict[str, str]:
+    """Each step's stage: a stage owns the steps inside its blocks (dotted names: ``layer2.0.conv1``,
+    ``_blocks.4.add``) that ran after the previous stage's output, and its own output step.  The
+    stem (``conv1``, ``_conv_stem``...) and the head (``gap``, ``_conv_head``...) belong to none."""
+    owner: dict[str, str] = {}
+    pending: list[str] = []
+    remaining = list(stages)
+    for step in tr:
+        if remaining and step.name == remaining[0]:
+            owner.update(dict.fromkeys(pending, step.name))
+            owner[step.name] = step.name
+            remaining.pop(0)
+            pending = []
+        elif "." in step.name:
+            pending.append(step.name)
+    if remaining:
+        raise KeyError(f"no stage {remaining[0]!r} in this trace (or not in this order)")
+    return owner
+
+
+@dataclass(frozen=True)
+class ShapeRow:
+    """One line of the stage table."""
+
+    name: str
+    kind: str
+    shape: tuple[int, ...]  # without the batch: (C, H, W) or (C,)
+    numbers: int  # C·H·W
+    receptive_field: int | None  # side in input pixels of what one value sees
+    jump: int | None  # input pixels between neighbouring values
+    params: int  # learned numbers of this row's own work (see shape_rows)
+
+
+def _is_row(step) -> bool:
+    return step.name == "input" or ("." not in step.name and step.kind in TABLE_KINDS)
+
+
+def shape_rows(tr: Trace) -> list[ShapeRow]:
+    """The input, then every top-level step (no dot in its name) that is a convolution, a pooling,
+    a stage's output, the global average pool or the L2 normalisation.  Works on a shapes-only
+    trace (:func:`vision_core.convolution.shape_table`), so no weights are needed.
+
+    ``params`` counts what each row's work learned: a stage holds the parameters of its blocks
+    (dotted names, which run before the stage's output); a top-level convolution holds its own and
+    those of the batch norm after it.  The classifier after the last row is not counted, so the
+    column adds up to the encoder's parameters.
+    """
+    steps = list(tr)
+    row_at = [i for i, s in enumerate(steps) if _is_row(s)]
+    params = dict.fromkeys(row_at, 0)
+    for i, s in enumerate(steps):
+        n = int(s.meta.get("params", 0))
+        if not n or i > row_at[-1]:
+            continue
+        # inside a block (dotted name): the stage whose output comes next; else the row it follows
+        inside = "." in s.name
+        owner = next(r for r in row_at if r >= i) if inside else max(r for r in row_at if r <= i)
+        params[owner] += n
+    fields = receptive_fields(tr)
+    rows = []
+    for i in row_at:
+        s = steps[i]
+        field = fields.get(s.name)
+        shape = tuple(s.shape[1:])
+        rows.append(
+            ShapeRow(
+                s.name,
+                s.kind,
+                shape,
+                int(np.prod(shape)),
+                field.size if field else None,
+                field.jump if field else None,
+                params[i],
+            )
+        )
+    return rows
+
+
+def format_shape(shape: Sequence[int]) -> str:
+    """``(64, 113, 113)`` → ``"64×113×113"``."""
+    return "×".join(str(int(d)) for d in shape)
+
+
+@dataclass(frozen=True)
+class Box:
+    """Input rows ``top..bottom`` and columns ``left..right`` (inclusive); may reach past the photo."""
+
+    top: int
+    left: int
+    bottom: int
+    right: int
+
+    @property
+    def size(self) -> int:
+        return self.bottom - self.top + 1
+
+    def clipped(self, height: int, width: int) -> Box:
+        """The part that lies on a ``height``×``width`` picture."""
+        return Box(
+            max(self.top, 0), max(self.left, 0), min(self.bottom, height - 1), min(self.right, width - 1)
+        )
+
+
+def receptive_box(tr: Trace, step: str, y: int, x: int) -> Box:
+    """The input pixels that value (y, x) of ``step`` can see (its theoretical receptive field).
+
+    Follows the recorded inputs like :func:`receptive_fields`, also tracking where the field of
+    value (0, 0) starts: a convolution or pooling with top/left padding p moves it by
+    ``−p·jump``.  Padding that a step adds at the bottom/right does not move it.
+    """
+    start: dict[str, tuple[int, int]] = {"input": (0, 0)}
+    fields: dict[str, ReceptiveField] = {"input": ReceptiveField(1, 1)}
+    for s in tr:
+        if s.name == "input" or len(s.shape) != 4:
+            continue
+        known = [n for n in s.inputs if n in fields]
+        if not known:
+            continue
+        base = max(known, key=lambda n: fields[n].size)
+        f, (sy, sx) = fields[base], start[base]
+        if s.kind in ("conv", "pool"):
+            k, d, stride = s.meta["kernel"][0], s.meta["dilation"][0], s.meta["stride"][0]
+            top, _, left, _ = s.meta["padding"]
+            fields[s.name] = ReceptiveField(f.size + (k - 1) * d * f.jump, f.jump * stride)
+            start[s.name] = (sy - top * f.jump, sx - left * f.jump)
+        else:
+            fields[s.name], start[s.name] = f, (sy, sx)
+        if s.name == step:
+            break
+    if step not in fields:
+        raise KeyError(f"{step!r} is not a spatial step of this trace")
+    f, (sy, sx) = fields[step], start[step]
+    top, left = sy + y * f.jump, sx + x * f.jump
+    return Box(top, left, top + f.size - 1, left + f.size - 1)
+
+
+def strongest_channels(feature_map: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` channels of a (C, H, W) map (batch allowed) with the largest average,
+    strongest first (ties by index)."""
+    m = np.asarray(feature_map, dtype=np.float64)
+    if m.ndim == 4:
+        m = m[0]
+    means = m.reshape(m.shape[0], -1).mean(axis=1)
+    return np.argsort(-means, kind="stable")[:n]
+
+
+@dataclass(frozen=True)
+class ResidualAdd:
+    """``output = identity + branch`` of one block, each (C, H, W): the shortcut carries the
+    block's input (through a 1×1 convolution when the shape changes), the branch what the block
+    computed."""
+
+    step: str
+    identity_step: str
+    branch_step: str
+    identity: np.ndarray
+    branch: np.ndarray
+    output: np.ndarray
+
+    @property
+    def projected(self) -> bool:
+        """True when the shortcut goes through the block's own 1×1 convolution (ResNet's
+        ``downsample``) because the shape changes; False when it carries the block's input as is."""
+        return self.identity_step.startswith(self.step.rsplit(".", 1)[0] + ".")
+
+    def most_changed_channel(self) -> int:
+        """The channel where the branch changes the shortcut most (largest mean |branch|)."""
+        return int(np.argmax(np.abs(self.branch).mean(axis=(1, 2))))
+
+    def scale(self, channel: int) -> float:
+        """The largest magnitude in the three maps of ``channel``: one colour scale for all three."""
+        return float(max(np.abs(m[channel]).max() for m in (self.identity, self.branch, self.output)))
+
+    def at(self, channel: int, y: int, x: int) -> tuple[float, float, float]:
+        """The three numbers at one position: shortcut, branch, their sum as the network recorded it."""
+        return (
+            float(self.identity[channel, y, x]),
+            float(self.branch[channel, y, x]),
+            float(self.output[channel, y, x]),
+        )
+
+
+def residual_add(tr: Trace, step: str) -> ResidualAdd:
+    """The add step and both of its recorded inputs (all three must be kept in the trace)."""
+    s = tr[step]
+    if s.kind != "add":
+        raise ValueError(f"{step!r} is a {s.kind} step, not a residual add")
+    if len(s.inputs) != 2:
+        raise ValueError(f"the trace does not name both inputs of {step!r}")
+    identity_step, branch_step = s.inputs
+    return ResidualAdd(
+        step,
+        identity_step,
+        branch_step,
+        tr.array(identity_step)[0],
+        tr.array(branch_step)[0],
+        tr.array(step)[0],
+    )
+
+
+def consumers(tr: Trace, step: str) -> list[str]:
+    """The steps that read ``step``'s output (from their recorded inputs), in the order they ran."""
+    return [s.name for s in tr if step in s.inputs]
+
+
+def peak_position(feature_map: np.ndarray) -> tuple[int, int]:
+    """(row, col) of the largest value of a 2-D map (the first one in reading order on ties)."""
+    m = np.asarray(feature_map, dtype=np.float64)
+    y, x = np.unravel_index(int(np.argmax(m)), m.shape)
+    return int(y), int(x)
