@@ -1,0 +1,162 @@
+"""Activation functions applied to real feature maps, and what they do to them.
+
+* :func:`apply` — ReLU, ReLU6, Leaky ReLU, GELU or SiLU on any array, with the same torch
+  functions the networks use (so ``apply("relu6", bn_output)`` reproduces Lite0's stem exactly).
+* :func:`curve` — the function itself, sampled for a plot.
+* :func:`activation_stats` — what the activation did to a map: the share of values it set to
+  zero, the share it capped, and the range before and after.
+* :func:`balanced_channel` — the channel whose values are closest to half zeroed, a good one to
+  look at first.
+* :func:`histogram` — how the values before the activation are spread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+ACTIVATIONS = ("relu", "relu6", "leaky_relu", "gelu", "silu")
+TITLES = {
+    "relu": "ReLU",
+    "relu6": "ReLU6",
+    "leaky_relu": "Leaky ReLU",
+    "gelu": "GELU",
+    "silu": "SiLU (Swish)",
+}
+RELU6_CAP = 6.0  # ReLU6 = min(max(0, x), 6)
+LEAKY_SLOPE = 0.01  # torch.nn.LeakyReLU's default slope for negative inputs
+# the largest value each function can give (None: unbounded)
+CAPS: dict[str, float | None] = {
+    "relu": None,
+    "relu6": RELU6_CAP,
+    "leaky_relu": None,
+    "gelu": None,
+    "silu": None,
+}
+
+
+def apply(name: str, values: np.ndarray, *, slope: float = LEAKY_SLOPE) -> np.ndarray:
+    """``name`` applied element by element, in float32 as the networks compute it."""
+    x = torch.as_tensor(np.asarray(values, dtype=np.float32))
+    if name == "relu":
+        y = torch.relu(x)
+    elif name == "relu6":
+        y = F.relu6(x)
+    elif name == "leaky_relu":
+        y = F.leaky_relu(x, negative_slope=slope)
+    elif name == "gelu":
+        y = F.gelu(x)
+    elif name == "silu":
+        y = F.silu(x)
+    else:
+        raise ValueError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}")
+    return y.numpy()
+
+
+def curve(
+    name: str, lo: float, hi: float, n: int = 401, *, slope: float = LEAKY_SLOPE
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points (x, f(x)) from ``lo`` to ``hi``, zero included when it lies between them."""
+    x = np.linspace(lo, hi, n, dtype=np.float64)
+    if lo < 0 < hi:
+        x = np.unique(np.append(x, 0.0))
+    return x, apply(name, x, slope=slope).astype(np.float64)
+
+
+def zero_fraction(values: np.ndarray) -> float:
+    """The share of values that are exactly zero."""
+    v = np.asarray(values)
+    return float(np.count_nonzero(v == 0) / v.size) if v.size else float("nan")
+
+
+def capped_fraction(values: np.ndarray, cap: float | None) -> float:
+    """The share of values sitting exactly at ``cap`` (0 when the function has no cap)."""
+    v = np.asarray(values)
+    if cap is None or not v.size:
+        return 0.0
+    return float(np.count_nonzero(v == np.float32(cap)) / v.size)
+
+
+@dataclass(frozen=True)
+class ActivationStats:
+    """What an activation did to a map of values."""
+
+    function: str
+    size: int  # how many values
+    zeros: int  # how many outputs are exactly 0
+    negatives: int  # how many inputs are below 0
+    zeroed: float  # share of outputs that are exactly 0
+    negative_before: float  # share of inputs below 0
+    capped: float  # share of outputs at the function's cap (ReLU6: 6)
+    before: tuple[float, float]  # (min, max) of the inputs
+    after: tuple[float, float]  # (min, max) of the outputs
+
+
+def activation_stats(
+    name: str, before: np.ndarray, after: np.ndarray | None = None, *, slope: float = LEAKY_SLOPE
+) -> ActivationStats:
+    """Statistics of ``after`` = ``name(before)`` (computed here when ``after`` is not given; pass
+    the network's own output to describe what it recorded)."""
+    before = np.asarray(before, dtype=np.float32)
+    after = apply(name, before, slope=slope) if after is None else np.asarray(after, dtype=np.float32)
+    if before.shape != after.shape:
+        raise ValueError(f"before {before.shape} and after {after.shape} differ in shape")
+    return ActivationStats(
+        name,
+        int(after.size),
+        int(np.count_nonzero(after == 0)),
+        int(np.count_nonzero(before < 0)),
+        zero_fraction(after),
+        float(np.count_nonzero(before < 0) / before.size),
+        capped_fraction(after, CAPS[name]),
+        (float(before.min()), float(before.max())),
+        (float(after.min()), float(after.max())),
+    )
+
+
+def channel_zero_fractions(after: np.ndarray) -> np.ndarray:
+    """(C, H, W) → the share of zeros in each channel."""
+    a = np.asarray(after)
+    return (a == 0).reshape(a.shape[0], -1).mean(axis=1)
+
+
+def balanced_channel(after: np.ndarray) -> int:
+    """The channel of a (C, H, W) map whose share of zeros is closest to one half."""
+    return int(np.argmin(np.abs(channel_zero_fractions(after) - 0.5)))
+
+
+def curve_range(
+    values: np.ndarray, must_include: tuple[float, float] = (-3.0, RELU6_CAP + 1.0), margin: float = 0.05
+) -> tuple[float, float]:
+    """An x-range for plotting the functions over ``values``: their whole range, widened to hold
+    ``must_include`` (so that ReLU6's cap shows) and a small margin."""
+    v = np.asarray(values, dtype=np.float64)
+    lo, hi = min(float(v.min()), must_include[0]), max(float(v.max()), must_include[1])
+    pad = margin * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def histogram(values: np.ndarray, bins: int = 60) -> tuple[np.ndarray, np.ndarray, float]:
+    """How ``values`` spread: the centres of ``bins`` equal bins between their min and max, how
+    many values fall in each, and the bins' width (for drawing bars)."""
+    counts, edges = np.histogram(np.asarray(values, dtype=np.float64).ravel(), bins=bins)
+    return (edges[:-1] + edges[1:]) / 2, counts, float(edges[1] - edges[0])
+
+
+def max_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest absolute difference between two arrays of the same shape."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"{a.shape} and {b.shape} differ in shape")
+    return float(np.abs(a - b).max()) if a.size else 0.0
+
+
+def channel_capped_fractions(after: np.ndarray, cap: float | None) -> np.ndarray:
+    """(C, H, W) → the share of values at ``cap`` in each channel (zeros when there is no cap)."""
+    a = np.asarray(after)
+    if cap is None:
+        return np.zeros(a.shape[0])
+    return (a == np.float32(cap)).reshape(a.shape[0], -1).mean(axis=1)

@@ -1,0 +1,180 @@
+"""The convolution lesson's sandboxes: the pocket example edited by the learner, and a single-channel
+convolution whose kernel size, stride, padding and dilation the learner sets.
+
+* :func:`grid_from_table` — what a table editor returns, as a clean float grid (blanks are 0).
+* :func:`output_so_far` — the output map after the first windows of a sliding kernel.
+* :func:`small_grayscale` — the learner's photo as a small one-channel picture in [0, 1].
+* :func:`sandbox_kernels` — a few hand-made k×k kernels to slide (average, edges).
+* :func:`sandbox_conv` — the output size formula and the convolution for the learner's settings.
+* :func:`footprint_picture` — the padded input with the cells one output value reads.
+* :func:`padding_cells`, :func:`channel_sums` — reading a real layer's :class:`ConvBreakdown`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from vision_core import figures, pixels
+from vision_core.convolution import ConvBreakdown, output_size
+from vision_core.pocket import Window, conv2d
+
+
+def grid_from_table(data) -> np.ndarray:
+    """A 2-D float64 grid from a table (DataFrame, array, nested lists); empty cells become 0."""
+    values = np.asarray(getattr(data, "to_numpy", lambda: data)(), dtype=object)
+    grid = np.array(
+        [[np.nan if v is None or v == "" else v for v in row] for row in values], dtype=np.float64
+    )
+    return np.nan_to_num(grid, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def output_so_far(windows: Sequence[Window], done: int, shape: tuple[int, int]) -> np.ndarray:
+    """The output after the first ``done`` windows (reading order); cells not reached yet are NaN."""
+    out = np.full(shape, np.nan)
+    for w in windows[:done]:
+        out[w.y, w.x] = w.value
+    return out
+
+
+def small_grayscale(image: Image.Image, side: int = 32) -> np.ndarray:
+    """A ``side``×``side`` grey version of a (square) picture, brightness in [0, 1]: PIL's
+    ITU-R 601 luma, shrunk by averaging each block of pixels."""
+    grey = image.convert("L").resize((side, side), Image.Resampling.BOX)
+    return np.asarray(grey, dtype=np.float64) / 255.0
+
+
+def sandbox_kernels(k: int) -> dict[str, np.ndarray]:
+    """Hand-made k×k kernels: the average, and for k ≥ 2 a vertical and a horizontal edge
+    detector (−1 on the left/top half, +1 on the right/bottom half, 0 on a middle line)."""
+    if k < 1:
+        raise ValueError("a kernel needs at least one cell")
+    kernels = {"average": np.full((k, k), 1.0 / (k * k))}
+    if k >= 2:
+        row = np.sign(np.arange(k) - (k - 1) / 2)  # −1 … 0 … +1
+        kernels["vertical_edges"] = np.tile(row, (k, 1))
+        kernels["horizontal_edges"] = np.tile(row[:, None], (1, k))
+    return kernels
+
+
+@dataclass
+class SandboxConv:
+    """One convolution with the learner's settings: sizes from the formula, and the output
+    (``None`` when the kernel does not fit the padded input)."""
+
+    in_size: tuple[int, int]
+    kernel: np.ndarray
+    stride: int
+    padding: int
+    dilation: int
+    out_size: tuple[int, int]  # from the formula; ≤ 0 when nothing fits
+    span: int  # input cells one kernel covers along a side: dilation · (k − 1) + 1
+    output: np.ndarray | None
+
+    @property
+    def fits(self) -> bool:
+        return self.output is not None
+
+
+def sandbox_conv(
+    image: np.ndarray, kernel: np.ndarray, *, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> SandboxConv:
+    """The output size from ``⌊(in + 2p − d(k − 1) − 1) / s⌋ + 1`` and the convolution itself."""
+    image = np.asarray(image, dtype=np.float64)
+    kernel = np.asarray(kernel, dtype=np.float64)
+    if stride < 1 or dilation < 1 or padding < 0:
+        raise ValueError("stride and dilation must be at least 1, padding at least 0")
+    out = tuple(
+        output_size(n, k, stride, padding, dilation) for n, k in zip(image.shape, kernel.shape, strict=True)
+    )
+    fits = min(out) >= 1
+    result = conv2d(image, kernel, stride=stride, padding=padding, dilation=dilation) if fits else None
+    if result is not None and result.shape != out:
+        raise AssertionError(f"the formula says {out} but the convolution gave {result.shape}")
+    return SandboxConv(
+        image.shape, kernel, stride, padding, dilation, out, dilation * (kernel.shape[0] - 1) + 1, result
+    )
+
+
+def window_cells(k: int, stride: int, dilation: int, y: int, x: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns, in padded coordinates, that output (``y``, ``x``) reads."""
+    return y * stride + dilation * np.arange(k), x * stride + dilation * np.arange(k)
+
+
+PADDING_COLOR = (170, 200, 255)
+WINDOW_COLOR = (255, 45, 85)
+
+
+def cell_scale(size: int, side: int = 320) -> int:
+    """How many screen pixels per cell make a ``size``-cell grid about ``side`` pixels wide."""
+    return max(1, side // max(1, size))
+
+
+def _grid_lines(picture: np.ndarray, factor: int) -> np.ndarray:
+    """Darken the first row and column of every enlarged cell, so that each cell reads as one number."""
+    if factor >= 4:
+        picture[::factor, :] = (picture[::factor, :] * 0.8).astype(np.uint8)
+        picture[:, ::factor] = (picture[:, ::factor] * 0.8).astype(np.uint8)
+    return picture
+
+
+def footprint_picture(image: np.ndarray, k: int, *, stride: int = 1, padding: int = 0, dilation: int = 1,
+                      y: int = 0, x: int = 0, factor: int = 8) -> np.ndarray:
+    """The input (grey, any range) with its padding drawn in pale blue and the cells output
+    (``y``, ``x``) reads tinted red, each cell ``factor`` pixels wide.  Cells a window would read
+    beyond the padded input are not drawn."""
+    v = np.asarray(image, dtype=np.float64)
+    lo, hi = float(v.min()), float(v.max())
+    grey = (v - lo) / (hi - lo) if hi > lo else np.full_like(v, 0.5)
+    h, w = grey.shape
+    ph, pw = h + 2 * padding, w + 2 * padding
+    rgb = np.empty((ph, pw, 3), dtype=np.float64)
+    rgb[:] = PADDING_COLOR
+    rgb[padding:padding + h, padding:padding + w] = (grey * 255)[..., None]
+    rows, cols = window_cells(k, stride, dilation, y, x)
+    cells = np.ix_(rows[rows < ph], cols[cols < pw])
+    rgb[cells] = 0.35 * rgb[cells] + 0.65 * np.array(WINDOW_COLOR, dtype=np.float64)
+    return _grid_lines(figures.enlarge(rgb.round().astype(np.uint8), factor), factor)
+
+
+def output_picture(output: np.ndarray, *, signed: bool, y: int, x: int, factor: int = 8) -> np.ndarray:
+    """An output map as a picture, ``factor`` pixels per cell (the input's scale, so that sizes
+    compare): red/blue about zero when ``signed``, else grey from dark to light; cell (y, x) outlined."""
+    rgb = figures.colorize(output, "RdBu_r", symmetric=True) if signed else figures.colorize(output, "gray")
+    big = _grid_lines(figures.enlarge(rgb, factor), factor)
+    return pixels.draw_box(big, (x * factor, y * factor, (x + 1) * factor, (y + 1) * factor),
+                           width=max(1, factor // 6))
+
+
+def padding_cells(rows: np.ndarray, cols: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(len(rows), len(cols)) mask of the kernel cells that lie on padding, not on the input."""
+    r = (np.asarray(rows) < 0) | (np.asarray(rows) >= height)
+    c = (np.asarray(cols) < 0) | (np.asarray(cols) >= width)
+    return r[:, None] | c[None, :]
+
+
+def channel_sums(b: ConvBreakdown) -> np.ndarray:
+    """The sum of patch × kernel over each input channel the kernel reads (float64)."""
+    return b.products.reshape(b.products.shape[0], -1).sum(axis=1)
+
+
+def layer_weights(model, step: str) -> np.ndarray:
+    """The weights of convolution ``step`` of ``model`` as float64 NumPy, (F, C/groups, K_h, K_w)."""
+    return model.get_submodule(step).weight.detach().double().numpy()
+
+
+def tile_box(index: int, count: int, tile: tuple[int, int], pad: int = 1, cols: int | None = None,
+             scale: int = 1) -> tuple[int, int, int, int]:
+    """Where tile ``index`` of ``count`` sits in a picture made by :func:`vision_core.figures.mosaic`
+    or :func:`~vision_core.figures.filters_mosaic` (same layout), as (left, top, right, bottom)
+    with right/bottom exclusive, after enlarging the picture ``scale`` times."""
+    if not 0 <= index < count:
+        raise IndexError(f"tile {index} of {count}")
+    h, w = tile
+    cols = cols or int(np.ceil(np.sqrt(count)))
+    r, c = divmod(index, cols)
+    left, top = c * (w + pad), r * (h + pad)
+    return left * scale, top * scale, (left + w) * scale, (top + h) * scale
