@@ -20,6 +20,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 LANGUAGES = {"en": "English", "ru": "Русский"}
 _HERE = Path(__file__).parent
 _SECTION = re.compile(r"^<!--\s*([\w-]+)\s*-->\s*$", re.MULTILINE)
@@ -45,12 +47,20 @@ class Lesson:
                 raise KeyError(
                     f"section {section!r} of {self.page_id} ({self.lang}) needs a value for {name!r}"
                 )
-            return format(values[name], spec)
+            return localize(format(values[name], spec), values[name], self.lang)
 
         return _PLACEHOLDER.sub(fill, text)
 
     def placeholders(self, section: str) -> set[str]:
         return {m.group(1) for m in _PLACEHOLDER.finditer(self.sections[section])}
+
+
+def localize(text: str, value: Any, lang: str) -> str:
+    """Russian writes 1 234 567,8 where English writes 1,234,567.8: numbers are regrouped
+    with a narrow no-break space and a decimal comma."""
+    if lang != "ru" or isinstance(value, (str, bool)) or not isinstance(value, (int, float, np.number)):
+        return text
+    return text.replace(",", "\u202f").replace(".", ",")
 
 
 def parse(text: str) -> dict[str, str]:

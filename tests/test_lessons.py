@@ -38,3 +38,11 @@ def test_placeholders_are_filled_with_formats_and_missing_values_are_errors():
         text("a", share=0.5)
     with pytest.raises(KeyError, match="no section"):
         text("b")
+
+
+def test_russian_numbers_use_a_decimal_comma_and_spaced_thousands():
+    source = "<!-- a -->\n{{n:,}} чисел, доля {{share:.1%}}, {{x:.3f}}, модель {{name}}"
+    ru = Lesson("demo", "ru", parse(source))
+    assert ru("a", n=150528, share=0.1234, x=0.5, name="ResNet-50.v2") == (
+        "150\u202f528 чисел, доля 12,3%, 0,500, модель ResNet-50.v2"
+    )
