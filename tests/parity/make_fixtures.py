@@ -18,7 +18,6 @@ import hashlib
 import inspect
 import io
 import json
-import math
 import os
 import sys
 import warnings
@@ -30,10 +29,9 @@ for p in (HERE, ROOT):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from seeded import fingerprint, seeded_input, seeded_state_dict, to_torch  # noqa: E402
+import numpy as np
+import torch
+from seeded import fingerprint, seeded_input, seeded_state_dict, to_torch
 
 FIXTURES = os.path.join(HERE, "fixtures")
 INPUT_SEED = 0
@@ -153,7 +151,6 @@ def src_file(module) -> str:
 def make_models(manifest, notes):
     import open_clip
     import timm
-    import torchvision
     from torchvision.models import resnet18, resnet50, vit_b_16
 
     print("models:", flush=True)
@@ -162,44 +159,76 @@ def make_models(manifest, notes):
         return {"output": m(x)}
 
     torch.manual_seed(0)
-    model_fixture("resnet18", resnet18(weights=None), (2, 3, 160, 192), logits, manifest, notes,
-                  "torchvision resnet18(weights=None); output = logits")
+    model_fixture(
+        "resnet18",
+        resnet18(weights=None),
+        (2, 3, 160, 192),
+        logits,
+        manifest,
+        notes,
+        "torchvision resnet18(weights=None); output = logits",
+    )
 
     def resnet50_run(m, x):
         feats = {}
-        hooks = [getattr(m, f"layer{i}").register_forward_hook(
-            lambda mod, inp, out, i=i: feats.__setitem__(f"layer{i}_mean", out.mean(dim=(2, 3))))
-            for i in range(1, 5)]
+        hooks = [
+            getattr(m, f"layer{i}").register_forward_hook(
+                lambda mod, inp, out, i=i: feats.__setitem__(f"layer{i}_mean", out.mean(dim=(2, 3)))
+            )
+            for i in range(1, 5)
+        ]
         out = m(x)
         for h in hooks:
             h.remove()
         return {"output": out, **feats}
 
-    model_fixture("resnet50", resnet50(weights=None), (1, 3, 224, 224), resnet50_run, manifest, notes,
-                  "torchvision resnet50(weights=None); output = logits; layerN_mean = mean over H,W "
-                  "of layer1..layer4 outputs, shape (1, C)")
+    model_fixture(
+        "resnet50",
+        resnet50(weights=None),
+        (1, 3, 224, 224),
+        resnet50_run,
+        manifest,
+        notes,
+        "torchvision resnet50(weights=None); output = logits; layerN_mean = mean over H,W "
+        "of layer1..layer4 outputs, shape (1, C)",
+    )
 
     # ---- torchvision ViT-B/16 and its MLP key names
     import torchvision.models.vision_transformer as tvvit
+
     vit = vit_b_16(weights=None)
     vkeys = list(vit.state_dict().keys())
     src = inspect.getsource(tvvit.MLPBlock)
     vit_findings = {
-        "state_dict_uses": ("mlp.0/mlp.3" if any(".mlp.0.weight" in k for k in vkeys) else
-                            "mlp.linear_1/linear_2" if any("linear_1" in k for k in vkeys) else "unknown"),
+        "state_dict_uses": (
+            "mlp.0/mlp.3"
+            if any(".mlp.0.weight" in k for k in vkeys)
+            else "mlp.linear_1/linear_2"
+            if any("linear_1" in k for k in vkeys)
+            else "unknown"
+        ),
         "example_keys": [k for k in vkeys if k.startswith("encoder.layers.encoder_layer_0.mlp")],
         "MLPBlock_version": getattr(tvvit.MLPBlock, "_version", None),
         "has_legacy_load_hook": "_load_from_state_dict" in tvvit.MLPBlock.__dict__ and "linear_" in src,
-        "load_hook": ("MLPBlock._load_from_state_dict (MLPBlock._version = 2): if the checkpoint's "
-                      "local_metadata version is None or < 2, renames {prefix}linear_1.{weight,bias} -> "
-                      "{prefix}0.* and linear_2.* -> {prefix}3.* before loading (pytorch/vision PR 6053). "
-                      "So vit_b_16-c867db91.pth (old names) loads through this hook; our loader must "
-                      "accept both spellings."),
+        "load_hook": (
+            "MLPBlock._load_from_state_dict (MLPBlock._version = 2): if the checkpoint's "
+            "local_metadata version is None or < 2, renames {prefix}linear_1.{weight,bias} -> "
+            "{prefix}0.* and linear_2.* -> {prefix}3.* before loading (pytorch/vision PR 6053). "
+            "So vit_b_16-c867db91.pth (old names) loads through this hook; our loader must "
+            "accept both spellings."
+        ),
         "source": src_file(tvvit),
     }
-    model_fixture("vit_b_16", vit, (1, 3, 224, 224), logits, manifest, notes,
-                  "torchvision vit_b_16(weights=None); output = logits",
-                  {"mlp_key_names": vit_findings})
+    model_fixture(
+        "vit_b_16",
+        vit,
+        (1, 3, 224, 224),
+        logits,
+        manifest,
+        notes,
+        "torchvision vit_b_16(weights=None); output = logits",
+        {"mlp_key_names": vit_findings},
+    )
     manifest["findings"]["torchvision_vit_mlp_keys"] = vit_findings
 
     # ---- timm
@@ -216,8 +245,11 @@ def make_models(manifest, notes):
             hooks = []
             if with_attn:
                 for blk in m.blocks:
-                    hooks.append(blk.attn.attn_drop.register_forward_hook(
-                        lambda mod, inp, out: probs.append(inp[0][:, :, 0, :])))
+                    hooks.append(
+                        blk.attn.attn_drop.register_forward_hook(
+                            lambda mod, inp, out: probs.append(inp[0][:, :, 0, :])
+                        )
+                    )
             feats = m.forward_features(x)
             out = m.forward_head(feats)
             res = {"output": out}
@@ -228,6 +260,7 @@ def make_models(manifest, notes):
             if pre_logits:
                 res["pre_logits"] = m.forward_head(feats, pre_logits=True)
             return res
+
         return run
 
     def fused_diff(m, x_shape, out):
@@ -241,16 +274,25 @@ def make_models(manifest, notes):
             blk.attn.fused_attn = False
         return float((y - out).abs().max())
 
-    timm_note = ("fused attention disabled on every block (blk.attn.fused_attn = False), so the "
-                 "fixture uses the explicit softmax path; output = model(x)")
+    timm_note = (
+        "fused attention disabled on every block (blk.attn.fused_attn = False), so the "
+        "fixture uses the explicit softmax path; output = model(x)"
+    )
 
     m = timm.create_model("deit_tiny_patch16_224", pretrained=False)
     unfuse(m)
-    model_fixture("deit_tiny", m, (1, 3, 224, 224), timm_run(True, True), manifest, notes,
-                  "timm deit_tiny_patch16_224(pretrained=False); output = logits; attn_cls = "
-                  "softmax probs[0, :, 0, :] per block (blocks, heads, 197) from a hook on "
-                  "blocks[i].attn.attn_drop; pre_logits = forward_head(pre_logits=True) "
-                  "(CLS token after final norm). " + timm_note)
+    model_fixture(
+        "deit_tiny",
+        m,
+        (1, 3, 224, 224),
+        timm_run(True, True),
+        manifest,
+        notes,
+        "timm deit_tiny_patch16_224(pretrained=False); output = logits; attn_cls = "
+        "softmax probs[0, :, 0, :] per block (blocks, heads, 197) from a hook on "
+        "blocks[i].attn.attn_drop; pre_logits = forward_head(pre_logits=True) "
+        "(CLS token after final norm). " + timm_note,
+    )
     deit_keys = list(m.state_dict().keys())
     with torch.no_grad():
         x, _ = input_tensor((1, 3, 224, 224))
@@ -259,51 +301,80 @@ def make_models(manifest, notes):
     m = timm.create_model("deit_tiny_patch16_224", pretrained=False, dynamic_img_size=True)
     unfuse(m)
     assert list(m.state_dict().keys()) == deit_keys
-    model_fixture("deit_tiny_dynamic", m, (1, 3, 240, 320), timm_run(False, False), manifest, notes,
-                  "timm deit_tiny_patch16_224(pretrained=False, dynamic_img_size=True), same keys and "
-                  "seeded weights as deit_tiny; 240x320 input -> 15x20 patch grid, pos_embed resampled "
-                  "from 14x14 at run time; output = logits. " + timm_note)
+    model_fixture(
+        "deit_tiny_dynamic",
+        m,
+        (1, 3, 240, 320),
+        timm_run(False, False),
+        manifest,
+        notes,
+        "timm deit_tiny_patch16_224(pretrained=False, dynamic_img_size=True), same keys and "
+        "seeded weights as deit_tiny; 240x320 input -> 15x20 patch grid, pos_embed resampled "
+        "from 14x14 at run time; output = logits. " + timm_note,
+    )
 
     import timm.layers.pos_embed as tpe
+
     sig = inspect.signature(tpe.resample_abs_pos_embed)
     pe = m.pos_embed.detach()[:, 1:].reshape(1, 14, 14, -1).permute(0, 3, 1, 2).float()
-    up_aa = torch.nn.functional.interpolate(pe, size=(15, 20), mode="bicubic", align_corners=None, antialias=True)
-    up_plain = torch.nn.functional.interpolate(pe, size=(15, 20), mode="bicubic", align_corners=None, antialias=False)
+    up_aa = torch.nn.functional.interpolate(
+        pe, size=(15, 20), mode="bicubic", align_corners=None, antialias=True
+    )
+    up_plain = torch.nn.functional.interpolate(
+        pe, size=(15, 20), mode="bicubic", align_corners=None, antialias=False
+    )
     manifest["findings"]["timm_pos_embed_resampling"] = {
         "called_from": "VisionTransformer._pos_embed when dynamic_img_size=True (every forward), "
-                       "resample_abs_pos_embed(self.pos_embed, new_size=(H, W), old_size=patch_embed.grid_size, "
-                       "num_prefix_tokens=0 if no_embed_class else num_prefix_tokens)",
+        "resample_abs_pos_embed(self.pos_embed, new_size=(H, W), old_size=patch_embed.grid_size, "
+        "num_prefix_tokens=0 if no_embed_class else num_prefix_tokens)",
         "function": "timm.layers.pos_embed.resample_abs_pos_embed",
         "source": src_file(tpe),
-        "defaults": {k: (v.default if v.default is not inspect.Parameter.empty else None)
-                     for k, v in sig.parameters.items() if k in ("interpolation", "antialias", "align_corners",
-                                                                 "num_prefix_tokens")},
+        "defaults": {
+            k: (v.default if v.default is not inspect.Parameter.empty else None)
+            for k, v in sig.parameters.items()
+            if k in ("interpolation", "antialias", "align_corners", "num_prefix_tokens")
+        },
         "steps": "split off the prefix (CLS) tokens unchanged; grid tokens -> float32, reshape "
-                 "(1, old_h, old_w, C) -> permute to (1, C, old_h, old_w); "
-                 "F.interpolate(size=(new_h, new_w), mode='bicubic', align_corners=None (i.e. False), "
-                 "antialias=True); permute back, reshape (1, new_h*new_w, C); cast to original dtype; "
-                 "concat prefix tokens in front. Early-out (no resampling) when the token count "
-                 "matches and sizes are equal.",
+        "(1, old_h, old_w, C) -> permute to (1, C, old_h, old_w); "
+        "F.interpolate(size=(new_h, new_w), mode='bicubic', align_corners=None (i.e. False), "
+        "antialias=True); permute back, reshape (1, new_h*new_w, C); cast to original dtype; "
+        "concat prefix tokens in front. Early-out (no resampling) when the token count "
+        "matches and sizes are equal.",
         "note_antialias": "antialias=True selects PyTorch's PIL-style bicubic (a=-0.5) kernel even "
-                          "when UPsampling, so it differs from antialias=False (a=-0.75); max abs diff "
-                          f"on the seeded 14x14->15x20 deit pos_embed: {float((up_aa - up_plain).abs().max()):.4g}",
+        "when UPsampling, so it differs from antialias=False (a=-0.75); max abs diff "
+        f"on the seeded 14x14->15x20 deit pos_embed: {float((up_aa - up_plain).abs().max()):.4g}",
     }
 
     m = timm.create_model("vit_small_patch16_224", pretrained=False, num_classes=0)
     unfuse(m)
-    model_fixture("dino_vits16", m, (1, 3, 224, 224), timm_run(True, False), manifest, notes,
-                  "timm vit_small_patch16_224(pretrained=False, num_classes=0) = DINO ViT-S/16 backbone "
-                  "format (official DINO keys = these, no head.*); output = CLS feature (384) after "
-                  "final norm; attn_cls as for deit_tiny. " + timm_note)
+    model_fixture(
+        "dino_vits16",
+        m,
+        (1, 3, 224, 224),
+        timm_run(True, False),
+        manifest,
+        notes,
+        "timm vit_small_patch16_224(pretrained=False, num_classes=0) = DINO ViT-S/16 backbone "
+        "format (official DINO keys = these, no head.*); output = CLS feature (384) after "
+        "final norm; attn_cls as for deit_tiny. " + timm_note,
+    )
 
-    m = timm.create_model("vit_small_patch8_224", pretrained=False, num_classes=0, img_size=224,
-                          dynamic_img_size=True)
+    m = timm.create_model(
+        "vit_small_patch8_224", pretrained=False, num_classes=0, img_size=224, dynamic_img_size=True
+    )
     unfuse(m)
-    model_fixture("dino_vits8", m, (1, 3, 112, 112), timm_run(False, False), manifest, notes,
-                  "timm vit_small_patch8_224(pretrained=False, num_classes=0, img_size=224, "
-                  "dynamic_img_size=True): keys and pos_embed (1, 785, 384) equal the official 224 "
-                  "checkpoint; 112x112 input -> 14x14 grid, pos_embed DOWNsampled 28x28 -> 14x14 "
-                  "(bicubic, antialias=True); output = CLS feature (384). " + timm_note)
+    model_fixture(
+        "dino_vits8",
+        m,
+        (1, 3, 112, 112),
+        timm_run(False, False),
+        manifest,
+        notes,
+        "timm vit_small_patch8_224(pretrained=False, num_classes=0, img_size=224, "
+        "dynamic_img_size=True): keys and pos_embed (1, 785, 384) equal the official 224 "
+        "checkpoint; 112x112 input -> 14x14 grid, pos_embed DOWNsampled 28x28 -> 14x14 "
+        "(bicubic, antialias=True); output = CLS feature (384). " + timm_note,
+    )
 
     # ---- open_clip
     from open_clip.model import build_model_from_openai_state_dict
@@ -311,7 +382,7 @@ def make_models(manifest, notes):
     def clip_key_check(name, clip):
         full = clip.state_dict()
         visual_keys = list(clip.visual.state_dict().keys())
-        prefixed = [k[len("visual."):] for k in full if k.startswith("visual.")]
+        prefixed = [k[len("visual.") :] for k in full if k.startswith("visual.")]
         # Round trip through open_clip's OpenAI loader: it builds a CLIP from an OpenAI-format state
         # dict (top-level text keys, visual.* keys) and load_state_dict()s it strictly.
         sd = {k: v.clone() for k, v in full.items()}
@@ -339,11 +410,13 @@ def make_models(manifest, notes):
             "convert_state_dict (only MobileCLIP remaps), resize_pos_embed (no-op at the native "
             "size), then model.load_state_dict(strict=True). No key renaming for visual.* anywhere, "
             "and open_clip registers no _load_from_state_dict/load hooks: OpenAI 'visual.X' == "
-            "open_clip model.visual 'X'."),
+            "open_clip model.visual 'X'."
+        ),
         "batchnorm_note": (
             "ModifiedResNet BatchNorms have num_batches_tracked buffers; if a (plain dict) "
             "checkpoint lacks them, torch's _NormBase._load_from_state_dict fills them in (version "
-            "metadata None), so our loader should tolerate their absence."),
+            "metadata None), so our loader should tolerate their absence."
+        ),
     }
 
     def clip_run_rn50(visual, x):
@@ -356,13 +429,21 @@ def make_models(manifest, notes):
         return {"output": out, "pre_proj": pooled}
 
     for name, arch, run, desc in [
-        ("clip_rn50", "RN50", clip_run_rn50,
-         "open_clip create_model('RN50', pretrained=None, force_quick_gelu=True).visual "
-         "(ModifiedResNet); output = image embedding (1024). Attention-pool output before c_proj "
-         "not stored: c_proj is the out_proj inside F.multi_head_attention_forward."),
-        ("clip_vit_b32", "ViT-B-32", clip_run_vit,
-         "open_clip create_model('ViT-B-32', pretrained=None, force_quick_gelu=True).visual; "
-         "output = image embedding (512); pre_proj = CLS token after ln_post, before @ proj (768)."),
+        (
+            "clip_rn50",
+            "RN50",
+            clip_run_rn50,
+            "open_clip create_model('RN50', pretrained=None, force_quick_gelu=True).visual "
+            "(ModifiedResNet); output = image embedding (1024). Attention-pool output before c_proj "
+            "not stored: c_proj is the out_proj inside F.multi_head_attention_forward.",
+        ),
+        (
+            "clip_vit_b32",
+            "ViT-B-32",
+            clip_run_vit,
+            "open_clip create_model('ViT-B-32', pretrained=None, force_quick_gelu=True).visual; "
+            "output = image embedding (512); pre_proj = CLS token after ln_post, before @ proj (768).",
+        ),
     ]:
         torch.manual_seed(0)
         clip = open_clip.create_model(arch, pretrained=None, force_quick_gelu=True)
@@ -384,8 +465,10 @@ def photo_paths():
     return {
         "chelsea": (os.path.join(skd, "chelsea.png"), "skimage/data/chelsea.png"),
         "china": (os.path.join(skl, "china.jpg"), "sklearn/datasets/images/china.jpg"),
-        "grace_hopper": (str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)),
-                         "matplotlib/mpl-data/sample_data/grace_hopper.jpg"),
+        "grace_hopper": (
+            str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)),
+            "matplotlib/mpl-data/sample_data/grace_hopper.jpg",
+        ),
         "camera": (os.path.join(skd, "camera.png"), "skimage/data/camera.png"),
     }
 
@@ -399,7 +482,9 @@ def tv_preset_pipeline(preset):
     import torchvision.transforms.functional as F
 
     def crop(img):
-        img = F.resize(img, preset.resize_size, interpolation=preset.interpolation, antialias=preset.antialias)
+        img = F.resize(
+            img, preset.resize_size, interpolation=preset.interpolation, antialias=preset.antialias
+        )
         return F.center_crop(img, preset.crop_size)
 
     def rest(img):
@@ -410,9 +495,9 @@ def tv_preset_pipeline(preset):
     params = {
         "source": "torchvision.transforms._presets.ImageClassification.forward",
         "steps": "F.resize(img, resize_size, interpolation, antialias) [PIL: shorter side -> "
-                 "resize_size, long side int(long*size/short)] -> F.center_crop(crop_size) "
-                 "[top=int(round((h-ch)/2)), left=int(round((w-cw)/2))] -> pil_to_tensor -> "
-                 "convert_image_dtype(float) (/255) -> normalize(mean, std)",
+        "resize_size, long side int(long*size/short)] -> F.center_crop(crop_size) "
+        "[top=int(round((h-ch)/2)), left=int(round((w-cw)/2))] -> pil_to_tensor -> "
+        "convert_image_dtype(float) (/255) -> normalize(mean, std)",
         "resize_size": list(preset.resize_size),
         "crop_size": list(preset.crop_size),
         "interpolation": interp_name(preset.interpolation),
@@ -435,8 +520,12 @@ def compose_pipeline(compose, source):
     params = {"source": source, "steps": [repr(t).replace("\n", " ") for t in ts]}
     for t in before:
         if isinstance(t, T.Resize):
-            params.update(resize_size=t.size, interpolation=interp_name(t.interpolation),
-                          antialias=t.antialias, max_size=t.max_size)
+            params.update(
+                resize_size=t.size,
+                interpolation=interp_name(t.interpolation),
+                antialias=t.antialias,
+                max_size=t.max_size,
+            )
         elif isinstance(t, T.CenterCrop):
             params["crop_size"] = list(t.size)
     for t in after:
@@ -467,9 +556,11 @@ def make_preprocess(manifest, notes):
 
     print("preprocessing:", flush=True)
     configs = {}
-    for name, w in [("resnet_v1", ResNet50_Weights.IMAGENET1K_V1),
-                    ("resnet_v2", ResNet50_Weights.IMAGENET1K_V2),
-                    ("vit_b_16", ViT_B_16_Weights.IMAGENET1K_V1)]:
+    for name, w in [
+        ("resnet_v1", ResNet50_Weights.IMAGENET1K_V1),
+        ("resnet_v2", ResNet50_Weights.IMAGENET1K_V2),
+        ("vit_b_16", ViT_B_16_Weights.IMAGENET1K_V1),
+    ]:
         full = w.transforms()
         crop, rest, params = tv_preset_pipeline(full)
         params["weights"] = f"{type(w).__name__}.{w.name}.transforms()"
@@ -479,17 +570,25 @@ def make_preprocess(manifest, notes):
         m = timm.create_model(arch, pretrained=False)
         cfg = resolve_data_config({}, model=m)
         full = create_transform(**cfg)
-        crop, rest, params = compose_pipeline(full, f"timm resolve_data_config({{}}, model={arch}) + create_transform(**cfg)")
+        crop, rest, params = compose_pipeline(
+            full, f"timm resolve_data_config({{}}, model={arch}) + create_transform(**cfg)"
+        )
         params["data_config"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()}
-        params.update(mean=list(cfg["mean"]), std=list(cfg["std"]))  # exact config values (Normalize holds float32)
+        params.update(
+            mean=list(cfg["mean"]), std=list(cfg["std"])
+        )  # exact config values (Normalize holds float32)
         params["scale_size_rule"] = "floor(img_size / crop_pct) = floor(224 / 0.9) = 248"
         configs[name] = (full, crop, rest, params)
         del m
 
     _, _, val = open_clip.create_model_and_transforms("ViT-B-32", pretrained=None, force_quick_gelu=True)
-    crop, rest, params = compose_pipeline(val, "open_clip create_model_and_transforms('ViT-B-32', pretrained=None) val transform")
+    crop, rest, params = compose_pipeline(
+        val, "open_clip create_model_and_transforms('ViT-B-32', pretrained=None) val transform"
+    )
     assert params["resize_size"] == 224 and params["interpolation"] == "bicubic"
-    assert np.allclose(params["mean"], open_clip.OPENAI_DATASET_MEAN) and np.allclose(params["std"], open_clip.OPENAI_DATASET_STD)
+    assert np.allclose(params["mean"], open_clip.OPENAI_DATASET_MEAN) and np.allclose(
+        params["std"], open_clip.OPENAI_DATASET_STD
+    )
     params["openai_mean_std"] = True
     configs["clip"] = (val, crop, rest, params)
 
@@ -499,9 +598,13 @@ def make_preprocess(manifest, notes):
         with open(path, "rb") as fh:
             data = fh.read()
         im = Image.open(path)
-        manifest["photos"][pid] = {"package_path": rel, "sha256": hashlib.sha256(data).hexdigest(),
-                                   "size_wh": list(im.size), "mode": im.mode,
-                                   "open_as": 'PIL.Image.open(path).convert("RGB")'}
+        manifest["photos"][pid] = {
+            "package_path": rel,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size_wh": list(im.size),
+            "mode": im.mode,
+            "open_as": 'PIL.Image.open(path).convert("RGB")',
+        }
 
     for cname, (full, crop, rest, params) in configs.items():
         arrays = {}
@@ -530,12 +633,16 @@ def make_preprocess(manifest, notes):
                 "P__shape": "shape of the final normalised tensor (C, H, W)",
                 "P__channel_mean": "float64 per-channel mean of the final tensor",
                 "P__sample_idx": f"np.random.default_rng({SAMPLE_SEED}).integers(0, numel, size={SAMPLE_N}) "
-                                 "(fresh generator per photo, with replacement), flat indices stored as int32",
+                "(fresh generator per photo, with replacement), flat indices stored as int32",
                 "P__sample": "float32 final tensor .reshape(-1)[P__sample_idx]",
             },
             "photos": list(photos),
         }
-        print(f"  {cname}: {params.get('resize_size')} {params.get('interpolation')} crop {params.get('crop_size')}", flush=True)
+        print(
+            f"  {cname}: {params.get('resize_size')} {params.get('interpolation')} "
+            f"crop {params.get('crop_size')}",
+            flush=True,
+        )
 
 
 # ---------------------------------------------------------------------------------- class names
@@ -567,7 +674,8 @@ def main():
     torch.set_default_dtype(torch.float32)
     os.makedirs(FIXTURES, exist_ok=True)
     manifest = {
-        "generator": "tests/parity/make_fixtures.py (run with the reference venv, see requirements-reference.txt)",
+        "generator": "tests/parity/make_fixtures.py "
+        "(run with the reference venv, see requirements-reference.txt)",
         "versions": {
             "python": sys.version.split()[0],
             "torch": torch.__version__,
@@ -580,10 +688,12 @@ def main():
         "conventions": {
             "weights": "seeded_state_dict({key: shape}, seed=0) from tests/parity/seeded.py, loaded strict",
             "input": "seeded_input(input_shape, seed=0), not stored; input_fingerprint = "
-                     "[float64 sum, first 16 values of the flattened input]",
+            "[float64 sum, first 16 values of the flattened input]",
             "torch": "float32, eval(), no_grad(), torch.set_num_threads(2)",
-            "npz": "zip with bzip2-compressed .npy entries and fixed 1980-01-01 timestamps; load with np.load (no pickle needed)",
-            "string_arrays": "keys = array of str; shapes and weight_fingerprint = 0-d str arrays holding JSON",
+            "npz": "zip with bzip2-compressed .npy entries and fixed 1980-01-01 timestamps; "
+            "load with np.load (no pickle needed)",
+            "string_arrays": "keys = array of str; shapes and weight_fingerprint = "
+            "0-d str arrays holding JSON",
         },
         "models": {},
         "preprocess": {},
