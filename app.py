@@ -6,9 +6,10 @@ Run with ``make run`` (or ``streamlit run app.py`` inside the project's virtual 
 
 import streamlit as st
 
-from ui import nav, sidebar, state
+from ui import nav, sidebar, state, warmup
 
 st.set_page_config(page_title="Encoder Lens", page_icon=":material/center_focus_strong:", layout="wide")
+warmup.start()  # UMAP's numba compilation, in the background: off the learner's path
 
 lang = state.lang()
 pages = {

@@ -114,6 +114,55 @@ PAGES: tuple[PageInfo, ...] = (
         {"en": "6 · CNN vs ViT", "ru": "6 · CNN против ViT"},
     ),
     # -- the embeddings section's pages follow (owned by the embedding lab) --
+    PageInfo(
+        "emb_gallery",
+        "embeddings",
+        "pages/emb_1_gallery.py",
+        ":material/photo_library:",
+        {"en": "1 · Your gallery", "ru": "1 · Ваша галерея"},
+    ),
+    PageInfo(
+        "emb_map",
+        "embeddings",
+        "pages/emb_2_map.py",
+        ":material/scatter_plot:",
+        {"en": "2 · The map", "ru": "2 · Карта"},
+    ),
+    PageInfo(
+        "emb_similar",
+        "embeddings",
+        "pages/emb_3_similar.py",
+        ":material/image_search:",
+        {"en": "3 · Similar photos", "ru": "3 · Похожие фото"},
+    ),
+    PageInfo(
+        "emb_clusters",
+        "embeddings",
+        "pages/emb_4_clusters.py",
+        ":material/bubble_chart:",
+        {"en": "4 · Clusters", "ru": "4 · Кластеры"},
+    ),
+    PageInfo(
+        "emb_probe",
+        "embeddings",
+        "pages/emb_5_probe.py",
+        ":material/rule:",
+        {"en": "5 · A linear probe", "ru": "5 · Линейный классификатор"},
+    ),
+    PageInfo(
+        "emb_outliers",
+        "embeddings",
+        "pages/emb_6_outliers.py",
+        ":material/crisis_alert:",
+        {"en": "6 · Outliers", "ru": "6 · Аномалии"},
+    ),
+    PageInfo(
+        "emb_compare",
+        "embeddings",
+        "pages/emb_7_compare.py",
+        ":material/compare_arrows:",
+        {"en": "7 · Encoders compared", "ru": "7 · Энкодеры рядом"},
+    ),
 )
 
 

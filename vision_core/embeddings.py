@@ -7,7 +7,11 @@ through the folded copy of :mod:`vision_core.folding`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import csv
+import io
+import queue
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,10 +89,8 @@ def pooled_lengths(grid_shape: tuple[int, ...]) -> dict[str, int]:
 
 ProgressCallback = Callable[[int, int], None]
 
-# Photos per forward pass.  Measured on 2 cores with the folded EfficientNet-Lite0: 18 ms a photo
-# one at a time, about 9 at 4 or 8, then slower again as a batch's feature maps outgrow the caches
-# (15 ms at 32).  bench/bench_embedding.py prints the whole curve.
-EMBED_BATCH = 8
+# Photos per forward pass: the batch the folded copy is tuned for (see vision_core.folding.BATCH).
+EMBED_BATCH = folding.BATCH
 
 
 def embed(
@@ -104,9 +106,11 @@ def embed(
     """The ``(N, D)`` float32 vectors ``model.forward_features`` gives ``images``, prepared with
     ``name``'s own preprocessing, ``batch_size`` photos per forward pass.
 
-    ``images`` may be a generator: only one batch of photos is held at a time.  ``on_progress``
-    is called with (photos done, ``total``) after each batch.  ``fast`` runs the folded copy of
-    :mod:`vision_core.folding` (the same vectors within float tolerance; the tests check it).
+    ``images`` may be a generator: only a couple of batches of photos are held at a time, and the
+    next batch is decoded and prepared in a background thread while the network runs the current
+    one.  ``on_progress`` is called (in the caller's thread) with (photos done, ``total``) after
+    each batch.  ``fast`` runs the folded copy of :mod:`vision_core.folding` (the same vectors
+    within float tolerance; the tests check it).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -115,27 +119,60 @@ def embed(
         total = len(images)  # type: ignore[arg-type]
     vectors: list[np.ndarray] = []
     done = 0
-    batch: list[torch.Tensor] = []
-
-    def run() -> None:
-        nonlocal done
+    for batch in _prepared_ahead(images, name, batch_size):
         with torch.inference_mode():
-            out = net(torch.cat(batch))  # (B, D)
-        vectors.append(out.float().numpy().copy())
+            vectors.append(net(batch).float().numpy().copy())  # (B, D)
         done += len(batch)
-        batch.clear()
         if on_progress is not None:
             on_progress(done, total if total is not None else done)
-
-    for image in images:
-        batch.append(registry.preprocess(image, name))  # (1, 3, H, W)
-        if len(batch) == batch_size:
-            run()
-    if batch:
-        run()
     if not vectors:
         return np.zeros((0, registry.spec(name).embedding_dim), dtype=np.float32)
     return np.concatenate(vectors).astype(np.float32, copy=False)
+
+
+_END = object()
+
+
+def _prepared_ahead(images: Iterable[Image.Image], name: str, batch_size: int, depth: int = 2):
+    """Batches of preprocessed photos, ``(B, 3, H, W)``, made by a background thread up to
+    ``depth`` batches ahead; an error there (a photo that cannot be read) is raised here."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            batch: list[torch.Tensor] = []
+            for image in images:
+                batch.append(registry.preprocess(image, name))  # (1, 3, H, W)
+                if len(batch) == batch_size:
+                    if not put(torch.cat(batch)):
+                        return
+                    batch = []
+            if batch and not put(torch.cat(batch)):
+                return
+            put(_END)
+        except BaseException as error:  # handed to the caller's thread
+            put(error)
+
+    worker = threading.Thread(target=produce, name="embed-prepare", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def cosine_matrix(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
@@ -143,3 +180,28 @@ def cosine_matrix(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     a = l2_normalize(a)
     b = a if b is None else l2_normalize(b)
     return a @ b.T
+
+
+def export_csv(vectors: np.ndarray, labels: Sequence[str], names: Sequence[str]) -> bytes:
+    """A CSV table: one photo a row — its name, its label, then its numbers ``v0 … v{D-1}``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["name", "label", *(f"v{i}" for i in range(vectors.shape[1]))])
+    for name, label, row in zip(names, labels, np.asarray(vectors, dtype=np.float32), strict=True):
+        writer.writerow([name, label, *(repr(float(v)) for v in row)])
+    return buffer.getvalue().encode("utf-8")
+
+
+def export_npy(vectors: np.ndarray, labels: Sequence[str], names: Sequence[str]) -> bytes:
+    """One ``.npy`` holding a structured array with fields ``name``, ``label`` and ``vector``
+    (float32): ``np.load(f)["vector"]`` gives the matrix, no pickle needed."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    width = max([1, *(len(s) for s in [*labels, *names])])
+    table = np.empty(
+        len(vectors),
+        dtype=[("name", f"U{width}"), ("label", f"U{width}"), ("vector", np.float32, (vectors.shape[1],))],
+    )
+    table["name"], table["label"], table["vector"] = list(names), list(labels), vectors
+    buffer = io.BytesIO()
+    np.save(buffer, table, allow_pickle=False)
+    return buffer.getvalue()

@@ -1,0 +1,87 @@
+"""Embeddings 4 · Clusters: k-means and DBSCAN on the vectors, how well the clusters match the
+labels (purity, adjusted Rand, NMI), the contingency table, and each cluster's photos."""
+
+import pandas as pd
+import streamlit as st
+
+from lessons import lesson
+from ui import lab, state
+from vision_core import neighbours
+
+text = lesson("emb_clusters", state.lang())
+st.title(text("title"))
+st.markdown(text("intro"))
+items, choice, vectors = lab.gallery_and_vectors()
+n = len(items)
+labels = [it.label for it in items]
+n_labels = len(set(labels))
+
+algorithms = {"kmeans": "k-means", "dbscan": "DBSCAN"}
+algo = st.radio(
+    text("algo_label"), list(algorithms), format_func=algorithms.get, horizontal=True, key="lab_cluster_algo"
+)
+if algo == "kmeans":
+    st.markdown(text("kmeans_intro"))
+    k = st.slider(text("k_label"), 2, max(2, min(30, n - 1)), min(max(2, n_labels), n - 1), key="lab_k")
+    clusters = neighbours.kmeans(vectors, k)
+else:
+    st.markdown(text("dbscan_intro"))
+    left, right = st.columns(2)
+    eps = left.slider(text("eps_label"), 0.02, 0.8, 0.25, 0.01, key="lab_eps", help=text("eps_help"))
+    min_samples = right.slider(text("min_samples_label"), 2, 10, 3, key="lab_min_samples")
+    clusters = neighbours.dbscan(vectors, eps, min_samples)
+
+scores = neighbours.cluster_scores(clusters, labels)
+found = [c for c in scores.clusters if c != neighbours.NOISE]
+noise = int((clusters == neighbours.NOISE).sum())
+cols = st.columns(4)
+cols[0].metric(text("m_clusters"), len(found))
+cols[1].metric(text("m_purity"), f"{scores.purity:.1%}")
+cols[2].metric(text("m_ari"), f"{scores.adjusted_rand:.3f}")
+cols[3].metric(text("m_nmi"), f"{scores.nmi:.3f}")
+st.markdown(
+    text("scores", purity=scores.purity, ari=scores.adjusted_rand, labels=n_labels, clusters=len(found))
+)
+if algo == "dbscan":
+    st.markdown(text("noise", noise=noise, photos=n))
+
+
+def cluster_name(c: int) -> str:
+    return text("noise_name") if c == neighbours.NOISE else text("cluster_name", c=c + 1)
+
+
+st.subheader(text("table_heading"))
+table = pd.DataFrame(
+    scores.table, index=[cluster_name(c) for c in scores.clusters], columns=list(scores.labels)
+)
+st.dataframe(table, key="lab_cluster_table")
+st.caption(text("table_note"))
+
+st.subheader(text("map_heading"))
+key = lab.digest(items, choice.name, choice.weights)
+umap = lab.umap_projection(key, vectors, 2, min(15, n - 1), 0.1, "cosine")
+hover = [f"{it.name} — {it.label}" for it in items]
+lab.scatter(
+    umap.coords,
+    [cluster_name(c) for c in clusters],
+    hover,
+    key="lab_cluster_map",
+    height=440,
+    clickable=False,
+)
+
+st.subheader(text("photos_heading"))
+for c in scores.clusters:
+    members = [i for i in range(n) if clusters[i] == c]
+    common = pd.Series([labels[i] for i in members]).value_counts()
+    with st.expander(
+        text(
+            "cluster_line",
+            name=cluster_name(c),
+            n=len(members),
+            label=common.index[0],
+            share=common.iloc[0] / len(members),
+        )
+    ):
+        shown = members[:18]
+        lab.thumbs(items, shown, [labels[i] for i in shown], cols=6, side=120)

@@ -1,0 +1,44 @@
+"""Embeddings 7 · Encoders compared: the CNN against a ViT (random weights here, its trained ones
+are not on this machine) and against itself untrained — agreement numbers from vision_core."""
+
+from __future__ import annotations
+
+import lab_expected as exp
+from conftest import assert_ok, open_page
+
+from vision_core import neighbours, weights
+
+PAGE = "pages/emb_7_compare.py"
+
+
+def test_agreement_between_encoders():
+    at = open_page(PAGE, **exp.session())
+    assert_ok(at)
+    assert at.selectbox(key="lab_enc_a").value == "efficientnet_lite0"
+    vit = at.selectbox(key="lab_enc_b").value
+    vit_weights = "pretrained" if weights.is_available_offline(vit) else "random"
+    a, b = exp.vectors(), exp.vectors(vit, vit_weights)
+    n = len(a)
+    j = neighbours.neighbour_agreement(a, b, 5)
+    text = exp.markdown(at)
+    chance = neighbours.chance_agreement(n, 5)
+    assert (
+        f"A and B share on average **{j.mean():.1%}** of their 5-neighbour lists over {n} photos. "
+        f"Two encoders picking neighbours at random would share about **{chance:.1%}**" in text
+    )
+    table = at.dataframe[0].value
+    assert len(table) == 3  # A–B, A–A untrained, B–A untrained
+    untrained = exp.vectors("efficientnet_lite0", "random")
+    assert table.iloc[1, 1] == round(float(neighbours.neighbour_agreement(a, untrained, 5).mean()), 3)
+    quality = at.dataframe[1].value
+    assert quality.iloc[0, 2] == f"{neighbours.label_agreement(a, exp.labels(), 5):.1%}"
+    worst = int(j.argmin())
+    assert at.selectbox(key="lab_compare_photo").value == worst
+    assert f"the two lists of 5 neighbours overlap by **{j[worst]:.0%}**" in text
+
+    at.toggle(key="lab_enc_random").set_value(False).run()
+    at.slider(key="lab_agree_k").set_value(3).run()
+    assert_ok(at)
+    assert len(at.dataframe[0].value) == 1
+    j3 = neighbours.neighbour_agreement(a, b, 3)
+    assert f"A and B share on average **{j3.mean():.1%}** of their 3-neighbour lists" in exp.markdown(at)

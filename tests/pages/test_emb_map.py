@@ -1,0 +1,82 @@
+"""Embeddings 2 · The map: UMAP controls (2-D/3-D, neighbours, min_dist, metric, colours), PCA and
+t-SNE beside it, a chosen photo's neighbours, and placing a new photo — numbers from vision_core."""
+
+from __future__ import annotations
+
+import lab_expected as exp
+import pytest
+from conftest import assert_ok, open_page
+
+from vision_core import embeddings, gallery, neighbours, projection, registry
+from vision_core.samples import sample_bytes
+
+PAGE = "pages/emb_2_map.py"
+
+
+def test_umap_map_numbers_and_the_focus_panel():
+    at = open_page(PAGE, **exp.session())
+    assert_ok(at)
+    v = exp.vectors()
+    n = len(v)
+    expected = projection.umap_map(v, 2, min(15, n - 1), 0.1, "cosine")
+    text = exp.markdown(at)
+    assert (
+        f"{n} photos × 1280 numbers → PCA to {expected.reduced.data.shape[1]} numbers "
+        f"(keeping {expected.reduced.kept_variance:.0%} of the variance) → UMAP with {n - 1} neighbours"
+    ) in text
+    captions = [c for im in at.image for c in im.captions]
+    for nb in neighbours.nearest(v, 0, 5):
+        assert f"{nb.similarity:.3f} · {exp.labels()[nb.index]}" in captions
+    pca = projection.pca_map(v)
+    assert f"The first direction holds {pca.params['variance'][0]:.1%} of the variance" in text
+    assert "Perplexity" in text  # 16 photos: t-SNE runs by default
+
+    at.selectbox(key="lab_focus").set_value(5).run()
+    assert_ok(at)
+    captions = [c for im in at.image for c in im.captions]
+    items = exp.items()
+    assert f"{items[5].name} — {items[5].label}" in captions
+    for nb in neighbours.nearest(v, 5, 5):
+        assert f"{nb.similarity:.3f} · {exp.labels()[nb.index]}" in captions
+
+
+def test_controls_3d_metric_and_clusters():
+    at = open_page(PAGE, **exp.session())
+    at.radio(key="lab_dims").set_value(3).run()
+    at.slider(key="lab_neighbors").set_value(5).run()
+    at.slider(key="lab_min_dist").set_value(0.5).run()
+    at.selectbox(key="lab_metric").set_value("euclidean").run()
+    at.radio(key="lab_colour_en").set_value("cluster").run()
+    assert_ok(at)
+    assert "UMAP with 5 neighbours" in exp.markdown(at)
+    assert at.number_input(key="lab_map_k").value == 4
+    at.toggle(key="lab_tsne").set_value(False).run()
+    assert_ok(at)
+    assert "switch it on when you want it" in exp.markdown(at)
+
+
+@pytest.mark.parametrize("source", ["sidebar", "upload"])
+def test_where_does_my_photo_land(source):
+    at = open_page(PAGE, **exp.session())
+    if source == "upload":
+        at.radio(key="lab_place_source_en").set_value("upload").run()
+        at.file_uploader(key="lab_place_upload").set_value(("report.png", b"%PDF-1.4", "image/png")).run()
+        assert_ok(at)
+        assert any("**report.png** cannot be used" in e.value for e in at.error)
+        data, name = sample_bytes("flower"), "flower.jpg"
+        at.file_uploader(key="lab_place_upload").set_value((name, data, "image/jpeg")).run()
+    else:
+        data, name = sample_bytes("chelsea"), "Chelsea the cat"  # the conftest's sidebar photo
+    assert_ok(at)
+    new = gallery.item_from_bytes(data, name, name)
+    lite0 = registry.load_model("efficientnet_lite0")
+    z = embeddings.embed(lite0, [new.image()], "efficientnet_lite0")
+    best = neighbours.nearest(exp.vectors(), z[0], 1)[0]
+    item = exp.items()[best.index]
+    text = exp.markdown(at)
+    assert (
+        f"landed next to **{item.name}** ({item.label}), its most similar gallery photo "
+        f"with cosine similarity **{best.similarity:.3f}**" in text
+    )
+    if source == "sidebar":
+        assert "already in the gallery as **chelsea**" in " ".join(i.value for i in at.info)

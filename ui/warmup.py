@@ -1,0 +1,27 @@
+"""Work the app does once per server process, in the background, so that no learner waits for it.
+
+UMAP's code is compiled by numba on its first call (several seconds on 2 cores).  :func:`start`
+compiles it on a tiny map in a daemon thread as soon as the app starts; the embedding lab's map is
+then warm by the time a learner gets there.  The thread imports what it needs itself, so starting
+it costs the first page nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+
+def _warm_up() -> None:
+    from vision_core import projection
+
+    projection.warm_up()
+
+
+@st.cache_resource(show_spinner=False)
+def start() -> threading.Thread:
+    """Start the warm-up once per process (``st.cache_resource`` keeps the thread)."""
+    thread = threading.Thread(target=_warm_up, name="umap-warm-up", daemon=True)
+    thread.start()
+    return thread
