@@ -13,10 +13,13 @@ and returns NumPy maps on the patch grid, ready to be upsampled over the photo.
   optionally discarded (Gildenblat's ``vit-explain``).
 * :func:`mean_attention_distance` — how far, in pixels, each head of each layer looks on
   average (Dosovitskiy et al. 2020, figure 7): local heads early, global heads later.
+* :func:`attention_spread`, :func:`uniform_attention_distance`, :func:`attention_views` — how far
+  a map is from even attention, and everything small the attention page draws, in one pass.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -129,3 +132,92 @@ def upsample(grid_map: np.ndarray, size: tuple[int, int], mode: str = "bilinear"
     t = torch.as_tensor(np.asarray(grid_map, dtype=np.float32))[None, None]
     kwargs = {"align_corners": False} if mode in ("bilinear", "bicubic") else {}
     return F.interpolate(t, size=size, mode=mode, **kwargs)[0, 0].numpy()
+
+
+# --- summaries for the attention page -----------------------------------------------------------
+
+# A map whose weights reach at least this share of its patches (by the exponential of their
+# entropy) is spread almost evenly: its colours show small differences, not a place it looks.
+FLAT_SHARE = 0.9
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How concentrated one attention map (rows, cols) is.
+
+    ``total`` is the weight the map holds (for a CLS map, 1 minus what CLS gives itself);
+    ``uniform = total / patches`` is what each patch would get if that weight were spread evenly;
+    ``effective`` is ``exp(entropy)`` of the weights scaled to sum to 1 — the number of patches
+    the attention is really spread over (``patches`` when even, 1 when on a single patch)."""
+
+    total: float
+    top: float
+    top_at: tuple[int, int]
+    uniform: float
+    effective: float
+    patches: int
+
+    @property
+    def flat(self) -> bool:
+        return self.effective >= FLAT_SHARE * self.patches
+
+
+def attention_spread(grid_map: np.ndarray) -> Spread:
+    a = np.asarray(grid_map, dtype=np.float64)
+    total = float(a.sum())
+    p = a.reshape(-1) / total if total > 0 else np.full(a.size, 1.0 / a.size)
+    nz = p[p > 0]
+    effective = float(np.exp(-(nz * np.log(nz)).sum()))
+    r, c = np.unravel_index(int(np.argmax(a)), a.shape)
+    return Spread(total, float(a.max()), (int(r), int(c)), total / a.size, effective, int(a.size))
+
+
+def uniform_attention_distance(grid: tuple[int, int], patch_size: int) -> float:
+    """The mean attention distance (pixels) of a head that attends to every patch equally: the
+    average distance between two patch centres of the grid (the line that separates local heads
+    from global ones in :func:`mean_attention_distance`)."""
+    rows, cols = grid
+    yy, xx = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+    centres = np.stack([yy.ravel(), xx.ravel()], axis=1) * patch_size
+    return float(np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=-1).mean())
+
+
+@dataclass
+class AttentionViews:
+    """Everything small the attention page draws, computed once per photo from a trace.
+
+    ``cls`` is (layers, heads, rows, cols): CLS → patch attention; ``cls_mean`` its average over
+    the heads; ``cls_self`` (layers, heads) the weight CLS gives itself; ``distance`` (layers,
+    heads) the mean attention distance in pixels and ``uniform_distance`` that of an even head."""
+
+    grid: tuple[int, int]
+    patch: int
+    cls: np.ndarray
+    cls_mean: np.ndarray
+    cls_self: np.ndarray
+    distance: np.ndarray
+    uniform_distance: float
+
+    @property
+    def layers(self) -> int:
+        return self.cls.shape[0]
+
+    @property
+    def heads(self) -> int:
+        return self.cls.shape[1]
+
+
+def attention_views(tr: Trace, patch_size: int) -> AttentionViews:
+    """Needs every ``blocks.{i}.attn.probs`` kept in ``tr``."""
+    names = attention_layers(tr)
+    cls = np.stack([cls_attention(tr, i) for i in range(len(names))]).astype(np.float32)
+    self_share = np.stack([probs(tr, i)[:, 0, 0] for i in range(len(names))]).astype(np.float32)
+    grid = grid_shape(tr)
+    distance = mean_attention_distance(tr, patch_size)
+    return AttentionViews(grid, patch_size, cls, cls.mean(axis=1), self_share, distance,
+                          uniform_attention_distance(grid, patch_size))
+
+
+def mean_over_heads(maps: np.ndarray) -> np.ndarray:
+    """The heads' average of (heads, rows, cols) maps: what the layer as a whole mixes in."""
+    return np.asarray(maps, dtype=np.float64).mean(axis=0)

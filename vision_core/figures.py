@@ -98,3 +98,18 @@ def grid_lines(photo: np.ndarray, step: int, color=(255, 255, 255), width: int =
     for x in range(0, w + 1, step):
         out[:, max(0, min(x, w - width)) : max(0, min(x, w - width)) + width] = color
     return out
+
+
+def overlay_grid(
+    photo: np.ndarray, grid_map: np.ndarray, alpha: float = 0.55, cmap: str = "inferno"
+) -> np.ndarray:
+    """Lay a (rows, cols) map — a ViT's patch grid, a CNN's last grid — over an RGB uint8 photo
+    whose sides are whole multiples of the grid, each cell one crisp square of colour.  The same
+    picture as ``overlay(photo, nearest-upsampled map)``, colouring rows·cols values instead of
+    every pixel."""
+    h, w = photo.shape[:2]
+    rows, cols = grid_map.shape
+    if h % rows or w % cols:
+        raise ValueError(f"a {rows}×{cols} grid does not tile a {h}×{w} photo")
+    colored = np.repeat(np.repeat(colorize(grid_map, cmap), h // rows, axis=0), w // cols, axis=1)
+    return (photo.astype(np.float64) * (1 - alpha) + colored * alpha).round().astype(np.uint8)

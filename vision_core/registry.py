@@ -7,6 +7,7 @@ training); ``load_model(name)`` gives it with its official weights, found or fet
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -158,9 +159,16 @@ def spec(name: str) -> ModelSpec:
         raise KeyError(f"unknown model {name!r}; the registry has: {known}") from None
 
 
+# Building a model draws its random initial weights from torch's one global generator, which every
+# thread shares: a seeded build interleaved with another thread's build (two learners on a
+# Streamlit server) would get other numbers.  Builds take turns.
+_BUILD_LOCK = threading.RLock()
+
+
 def build_model(name: str) -> nn.Module:
     """The architecture with random (untrained) weights, in eval mode."""
-    return spec(name).build().eval()
+    with _BUILD_LOCK:
+        return spec(name).build().eval()
 
 
 def load_model(
@@ -176,7 +184,7 @@ def load_model(
 
 def seeded_model(name: str, seed: int = 0) -> nn.Module:
     """Random weights from a fixed seed: the same untrained network every time."""
-    with torch.random.fork_rng():
+    with _BUILD_LOCK, torch.random.fork_rng():
         torch.manual_seed(seed)
         return build_model(name)
 

@@ -1,0 +1,108 @@
+"""Transformer 3 · Attention, driven like a learner: block and head pickers, rollout's fusion and
+discard ratio, a clicked patch, the random toggle, the photo's shape and another encoder — every
+number checked against vision_core on the seeded network the page falls back to."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import assert_ok, open_page
+from tr_expected import ATTENTION_KEEP, captions, markdown, prepared, traced, untrained_shown
+
+from vision_core import registry, trace
+from vision_core.attention import attention_spread, attention_views, rollout, token_attention
+from vision_core.weights import ENV_DIR
+
+PAGE = "pages/tr_3_attention.py"
+
+
+def spread_line(grid_map) -> str:
+    s = attention_spread(grid_map)
+    return (
+        f"Top patch **{s.top:.2%}**; an even spread would give {s.uniform:.2%} each. "
+        f"Spread over about **{s.effective:.0f}** of {s.patches} patches."
+    )
+
+
+def test_layer_head_rollout_and_a_patch():
+    at = open_page(PAGE)
+    assert_ok(at)
+    assert untrained_shown(at, "DINO ViT-S/16")
+    tr = traced("dino_vits16", ATTENTION_KEEP)
+    views = attention_views(tr, 16)
+    assert at.slider(key="tr_attention_layer").value == 11  # the last block first
+    assert spread_line(views.cls[11, 0]) in captions(at)
+    assert spread_line(views.cls_mean[11]) in captions(at)
+    assert f"keeps **{views.cls_self[11, 0]:.1%}** for itself in head 0" in markdown(at)
+
+    at.slider(key="tr_attention_layer").set_value(3).run()
+    at.radio(key="tr_attention_head").set_value(4).run()
+    assert_ok(at)
+    assert spread_line(views.cls[3, 4]) in captions(at)
+    assert f"keeps **{views.cls_self[3, 4]:.1%}** for itself in head 4" in markdown(at)
+    s = attention_spread(views.cls[3, 2])
+    assert f"head 2: top {s.top:.1%}, ≈{s.effective:.0f}/196 patches" in captions(at)
+
+    at.radio(key="tr_attention_fusion").set_value("max").run()
+    at.slider(key="tr_attention_discard").set_value(0.5).run()
+    assert_ok(at)
+    s = attention_spread(rollout(tr, "max", 0.5))
+    assert (
+        f"heads fused by max, 50% of the weakest links discarded; scaled so that the largest value is 1. "
+        f"Spread over about {s.effective:.0f} of 196 patches." in captions(at)
+    )
+
+    at.number_input(key="tr_attention_patch_row").set_value(2).run()
+    at.number_input(key="tr_attention_patch_col").set_value(9).run()
+    assert_ok(at)
+    text = markdown(at)
+    assert "Patch (2, 9) is token 38; in block 3, head 4" in text
+    assert spread_line(token_attention(tr, 3, 2, 9, head=4)) in text
+
+    first, last = views.distance[0], views.distance[-1]
+    assert f"In block 0 the heads range from **{first.min():.0f}** to **{first.max():.0f}** px" in text
+    assert f"in the last block, 11, from **{last.min():.0f}** to **{last.max():.0f}** px" in text
+    assert f"would score {views.uniform_distance:.0f} px" in text
+
+
+def test_random_toggle_keep_aspect_and_a_smaller_model():
+    at = open_page(PAGE)
+    at.radio(key="tr_attention_head").set_value(5).run()
+    at.toggle(key="tr_attention_random").set_value(True).run()
+    assert_ok(at)
+    assert untrained_shown(at, "DINO ViT-S/16")
+    at.toggle(key="tr_attention_keep_aspect").set_value(True).run()
+    assert_ok(at)
+    views = attention_views(traced("dino_vits16", ATTENTION_KEEP, keep_aspect=True), 16)
+    assert views.grid == (14, 21)
+    assert spread_line(views.cls[11, 5]) in captions(at)
+    # DeiT-Tiny has 3 heads: the chosen head 5 must come back into range
+    at.session_state["model_transformer"] = "deit_tiny"  # what the sidebar's encoder picker writes
+    at.run()
+    assert_ok(at)
+    assert at.radio(key="tr_attention_head").value == 2
+    views = attention_views(traced("deit_tiny", ATTENTION_KEEP, keep_aspect=True), 16)
+    assert spread_line(views.cls[11, 2]) in captions(at)
+
+
+def test_russian_page_runs():
+    at = open_page(PAGE, lang="ru")
+    assert_ok(at)
+    assert at.title[0].value.startswith("Внимание")
+
+
+@pytest.mark.filterwarnings("ignore:.*no published checksum")
+def test_with_weights_on_this_machine(monkeypatch, tmp_path):
+    """A placed DINO file (no published checksum: used as it is) switches the page to the trained
+    path — here a stand-in with other random numbers, as no real weights are on the test machine."""
+    stand_in = registry.seeded_model("dino_vits16", 1)
+    torch.save(stand_in.state_dict(), tmp_path / "dino_deitsmall16_pretrain.pth")
+    monkeypatch.setenv(ENV_DIR, str(tmp_path))
+    at = open_page(PAGE)
+    assert_ok(at)
+    assert not untrained_shown(at, "DINO ViT-S/16")
+    assert "In trained ViTs, some heads of the first blocks look close by" in markdown(at)
+    assert "dino_deitsmall16_pretrain.pth" not in captions(at)  # nothing to fetch
+    tr = trace(stand_in, prepared("dino_vits16").tensor, keep=ATTENTION_KEEP).compact()
+    views = attention_views(tr, 16)
+    assert spread_line(views.cls[11, 0]) in captions(at)

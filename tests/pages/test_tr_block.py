@@ -1,0 +1,72 @@
+"""Transformer 4 · Inside a block, driven like a learner: block and head pickers, the photo's
+shape and CLIP's quick GELU — every number checked against vision_core's walkthrough."""
+
+from __future__ import annotations
+
+from conftest import assert_ok, open_page
+from tr_expected import markdown, model, traced, untrained_shown
+
+from vision_core.blocks import block_walkthrough
+from vision_core.tokens import token_names
+
+PAGE = "pages/tr_4_block.py"
+
+
+def walk(name: str, layer: int, head: int, keep_aspect: bool = False):
+    keep = (f"blocks.{layer}.*", f"blocks.{layer - 1}.add_mlp", "pos_added", "norm_pre")
+    tr = traced(
+        name, keep, stop_after=[f"blocks.{layer}.add_mlp"], keep_aspect=keep_aspect, precision="float32"
+    )
+    return block_walkthrough(model(name), tr, layer, head)
+
+
+def numbers(values, n: int = 4) -> str:
+    return ", ".join(f"{v:.4f}" for v in values[:n]) + (", …" if len(values) > n else "")
+
+
+def check(at, w, cols: int) -> None:
+    text = markdown(at)
+    table = at.dataframe[0].value
+    assert list(table["trace name"]) == [s.name for s in w.steps]
+    assert list(table["CLS numbers (computed here)"]) == [numbers(s.values) for s in w.steps]
+    assert all(float(d) < 1e-4 for d in table["largest |computed − recorded|"])
+    assert f"with mean {w.mean1:.4f} and spread σ = {w.std1:.4f}" in text
+    assert f"the CLS token's query is {numbers(w.query)}" in text
+    names = token_names(w.tokens, cols)
+    top = ", ".join(f"{names[t]} {p:.2%}" for t, p in w.top_tokens)
+    assert f"The largest weights: {top}." in text
+    assert f"The attention changed the CLS token by {w.attn_share:.1%} of its length." in text
+    assert f"the MLP changed it by {w.mlp_share:.1%} of its length" in text
+
+
+def test_block_and_head_pickers():
+    at = open_page(PAGE)
+    assert_ok(at)
+    assert untrained_shown(at, "DINO ViT-S/16")
+    check(at, walk("dino_vits16", 0, 0), 14)
+    assert "A ViT is one block repeated — 12 times in DINO ViT-S/16." in markdown(at)
+    at.slider(key="tr_block_layer").set_value(7).run()
+    at.radio(key="tr_block_head").set_value(3).run()
+    assert_ok(at)
+    check(at, walk("dino_vits16", 7, 3), 14)
+
+
+def test_keep_aspect_and_clip_quick_gelu():
+    at = open_page(PAGE)
+    at.toggle(key="tr_block_keep_aspect").set_value(True).run()
+    assert_ok(at)
+    check(at, walk("dino_vits16", 0, 0, keep_aspect=True), 21)
+    at = open_page(PAGE, model_transformer="clip_vit_b32")
+    at.slider(key="tr_block_layer").set_value(11).run()
+    at.radio(key="tr_block_head").set_value(10).run()
+    assert_ok(at)
+    w = walk("clip_vit_b32", 11, 10)
+    assert w.activation == "quick_gelu"
+    check(at, w, 7)
+    assert "CLIP's quick GELU" in markdown(at)
+
+
+def test_russian_page_runs():
+    at = open_page(PAGE, lang="ru")
+    assert_ok(at)
+    assert at.title[0].value.startswith("Внутри")

@@ -1,0 +1,80 @@
+"""Transformer 1 · Patches, driven like a learner: patch row and column, the output number, the
+photo's shape, an 8-pixel model — every number checked against vision_core on the seeded
+network the page falls back to without weights."""
+
+from __future__ import annotations
+
+from conftest import assert_ok, open_page
+from tr_expected import captions, image_captions, markdown, model, prepared, traced, untrained_shown
+
+from vision_core.tokens import patch_arithmetic, patch_embedding
+
+PAGE = "pages/tr_1_patches.py"
+KEEP = ("input", "patch_embed.proj")
+
+
+def expected(name: str, row: int, col: int, channel: int, keep_aspect: bool = False):
+    tr = traced(name, KEEP, stop_after=["patch_embed.proj"], keep_aspect=keep_aspect, precision="float32")
+    return patch_embedding(model(name), tr, row, col, channel)
+
+
+def test_patch_grid_and_embedding_of_the_default_vit():
+    at = open_page(PAGE)
+    assert_ok(at)
+    assert untrained_shown(at, "DINO ViT-S/16")
+    assert "dino_deitsmall16_pretrain.pth" in captions(at)  # how to get the real weights
+    text = markdown(at)
+    assert "**224×224** pixels and cuts it into **16×16** patches" in text
+    assert "= 196$" in text and "sequence is **197** tokens long" in text
+    grids = image_captions(at)
+    assert "P = 16: 14×14 = 196 patches" in grids and "P = 8: 28×28 = 784 patches" in grids
+    assert "P = 32: 7×7 = 49 patches" in grids
+    assert "Patch (7, 7): 16×16 pixels from row 112, column 112 — token 106" in grids
+    pe = expected("dino_vits16", 7, 7, 0)
+    assert f"token **{pe.token}** = 1 + 7·14 + 7" in text
+    assert f"the products sum to **{pe.products.sum():.5f}**" in text
+    assert f"that gives **{pe.linear[0]:.5f}**" in text and f"recorded **{pe.conv[0]:.5f}**" in text
+    assert f"over all 196 patches at once it is **{pe.grid_max_difference:.1e}**" in text
+    assert [m.value for m in at.metric] == [
+        f"{pe.linear[0]:.5f}",
+        f"{pe.conv[0]:.5f}",
+        f"{abs(pe.linear[0] - pe.conv[0]):.1e}",
+    ]
+    assert "**295,296** learned numbers" in text  # 384·768 + 384
+
+    at.number_input(key="tr_patches_patch_row").set_value(3).run()
+    at.number_input(key="tr_patches_patch_col").set_value(12).run()
+    at.slider(key="tr_patches_channel").set_value(100).run()
+    assert_ok(at)
+    pe = expected("dino_vits16", 3, 12, 100)
+    text = markdown(at)
+    assert f"token **{pe.token}** = 1 + 3·14 + 12" in text
+    assert f"the products sum to **{pe.products.sum():.5f}**" in text
+    assert at.metric[0].value == f"{pe.linear[100]:.5f}" and at.metric[1].value == f"{pe.conv[100]:.5f}"
+
+
+def test_keep_the_photos_shape():
+    at = open_page(PAGE)
+    at.toggle(key="tr_patches_keep_aspect").set_value(True).run()
+    assert_ok(at)
+    h, w = prepared("dino_vits16", keep_aspect=True).pixels.shape[:2]
+    grid = patch_arithmetic(h, w, 16)
+    assert (h, w) == (224, 336)  # Chelsea is landscape: 451×300 → short side 224, width trimmed to ×16
+    text = markdown(at)
+    assert (
+        f"**{h}×{w}** pixels" in text and f"**{grid.cols}** columns" in text and f"= {grid.patches}$" in text
+    )
+    assert at.session_state["tr_keep_aspect"] is True  # carried to the other transformer pages
+    at.number_input(key="tr_patches_patch_col").set_value(grid.cols - 1).run()
+    pe = expected("dino_vits16", 7, grid.cols - 1, 0, keep_aspect=True)
+    assert f"the products sum to **{pe.products.sum():.5f}**" in markdown(at)
+
+
+def test_eight_pixel_patches_and_russian():
+    at = open_page(PAGE, model_transformer="dino_vits8")
+    assert_ok(at)
+    assert untrained_shown(at, "DINO ViT-S/8")
+    assert "**28** rows" in markdown(at) and "= 784$" in markdown(at)
+    at = open_page(PAGE, lang="ru")
+    assert_ok(at)
+    assert at.title[0].value.startswith("Патчи")

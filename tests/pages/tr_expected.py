@@ -1,0 +1,47 @@
+"""What the transformer pages should show, computed straight from vision_core on the same photo
+and the same seeded (untrained) networks the app falls back to without weights — the way
+``ui.cache.traced`` computes it (float16 unless asked otherwise)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from vision_core import registry, trace
+from vision_core.preprocess import load_image
+from vision_core.samples import sample_bytes
+from vision_core.trace import Trace
+
+ATTENTION_KEEP = ("blocks.*.attn.probs", "cls", "head", "probs", "embedding")  # ui.transformer's
+
+
+@cache
+def model(name: str):
+    """``ui.cache.model(name, "random")``."""
+    return registry.seeded_model(name, 0)
+
+
+def prepared(name: str, keep_aspect: bool = False, sample: str = "chelsea"):
+    return registry.preprocess_photo(load_image(sample_bytes(sample)), name, keep_aspect=keep_aspect)
+
+
+def traced(name: str, keep, *, stop_after=None, keep_aspect: bool = False, precision=np.float16) -> Trace:
+    tr = trace(model(name), prepared(name, keep_aspect).tensor, keep=keep, stop_after=stop_after)
+    return tr.compact(np.dtype(precision))
+
+
+def markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def captions(at) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def image_captions(at) -> str:
+    return "\n".join(c for el in at.get("image") for c in el.captions)
+
+
+def untrained_shown(at, title: str) -> bool:
+    return any("Untrained network" in w.value and title in w.value for w in at.warning)

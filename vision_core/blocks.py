@@ -1,0 +1,210 @@
+"""One pre-norm encoder block taken apart, with the real numbers of one token (the CLS token).
+
+A ViT block (:class:`vision_core.models.vit.Block`) is::
+
+    x ─ norm1 ─ qkv ─ q·kᵀ/√d ─ softmax ─ ·v ─ merge heads ─ proj ─(+ x)─ add_attn
+    add_attn ─ norm2 ─ fc1 ─ GELU ─ fc2 ─(+ add_attn)─ add_mlp
+
+:func:`block_walkthrough` recomputes every step for one token in float64 from the block's
+recorded input and the model's own weights, and sets each result next to the value the traced
+forward pass recorded, so a page can show both and how little they differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from vision_core.trace import Trace
+
+# The steps of a block in the order of the forward pass; ``op`` names the lesson's line for it.
+OPS = (
+    "input",
+    "norm1",
+    "qkv",
+    "scores",
+    "softmax",
+    "weighted_sum",
+    "merged",
+    "proj",
+    "add_attn",
+    "norm2",
+    "fc1",
+    "act",
+    "fc2",
+    "add_mlp",
+)
+
+
+@dataclass(frozen=True)
+class BlockStep:
+    """One step for the chosen token: ``values`` recomputed here, ``recorded`` from the trace.
+
+    For ``scores``/``softmax`` the values are the token's row of one head (one number per token
+    of the sequence); for ``weighted_sum`` the head's d numbers; otherwise the token's vector.
+    ``shape`` is the whole step's recorded shape (every token, every head)."""
+
+    op: str
+    name: str
+    shape: tuple[int, ...]
+    values: np.ndarray
+    recorded: np.ndarray
+    max_difference: float
+
+
+@dataclass
+class BlockWalk:
+    layer: int
+    head: int
+    token: int
+    tokens: int  # T = 1 + N
+    dim: int  # D
+    heads: int
+    head_dim: int  # d = D / heads
+    hidden: int  # the MLP's width, 4·D
+    scale: float  # 1/√d
+    activation: str  # "gelu" or "quick_gelu"
+    steps: list[BlockStep]
+    mean1: float  # norm1's mean and std of the token
+    std1: float
+    mean2: float
+    std2: float
+    top_tokens: list[tuple[int, float]]  # the head's five largest attention weights: (token, weight)
+    attn_share: float  # |attention branch| / |x|: how much the attention step changes the token
+    mlp_share: float  # |MLP branch| / |add_attn|
+    query: np.ndarray  # the token's query in the chosen head (d,), before the 1/√d scale
+
+    @property
+    def uniform(self) -> float:
+        """The weight every token would get from an even softmax: 1/T."""
+        return 1.0 / self.tokens
+
+    def step(self, op: str) -> BlockStep:
+        return next(s for s in self.steps if s.op == op)
+
+
+def _layer_norm(x: np.ndarray, norm: nn.LayerNorm) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    mean = x.mean(axis=-1, keepdims=True)
+    std = np.sqrt(x.var(axis=-1, keepdims=True) + norm.eps)
+    w, b = norm.weight.detach().double().numpy(), norm.bias.detach().double().numpy()
+    return (x - mean) / std * w + b, mean[..., 0], std[..., 0]
+
+
+def _linear(x: np.ndarray, layer: nn.Linear) -> np.ndarray:
+    out = x @ layer.weight.detach().double().numpy().T
+    return out + layer.bias.detach().double().numpy() if layer.bias is not None else out
+
+
+def gelu(x: np.ndarray, function: str = "gelu") -> np.ndarray:
+    """GELU as the networks compute it: exact ``x·Φ(x)`` (DINO, DeiT, torchvision) or CLIP's
+    ``x·sigmoid(1.702·x)``."""
+    x = np.asarray(x, dtype=np.float64)
+    if function == "quick_gelu":
+        return x / (1.0 + np.exp(-1.702 * x))
+    if function == "gelu":
+        return torch.nn.functional.gelu(torch.from_numpy(x)).numpy()  # float64, with erf
+    raise ValueError(f"unknown activation {function!r}")
+
+
+def activation_curve(function: str, lo: float, hi: float, n: int = 301) -> tuple[np.ndarray, np.ndarray]:
+    """The MLP's activation sampled on [lo, hi], for drawing under the real values."""
+    x = np.linspace(lo, hi, n)
+    return x, gelu(x, function)
+
+
+def block_walkthrough(model: nn.Module, tr: Trace, layer: int, head: int = 0, token: int = 0) -> BlockWalk:
+    """Block ``layer`` for ``token`` (0: CLS).  ``tr`` must keep ``blocks.{layer}.*`` and the step
+    that fed the block, in float32 for exact comparisons."""
+    block = model.blocks[layer]
+    p = f"blocks.{layer}."
+    rec = lambda name: tr.array(p + name)[0].astype(np.float64)  # noqa: E731
+    source = tr[p + "norm1"].inputs[0]
+    x = tr.array(source)[0].astype(np.float64)  # (T, D): every token, needed for keys and values
+    t, d_model = x.shape
+    heads = block.attn.heads
+    d = d_model // heads
+    scale = d**-0.5
+    if not 0 <= head < heads:
+        raise IndexError(f"head {head} of {heads}")
+
+    n1, mean1, std1 = _layer_norm(x, block.norm1)  # (T, D)
+    qkv = _linear(n1, block.attn.qkv)  # (T, 3D)
+    q, k, v = qkv.reshape(t, 3, heads, d).transpose(1, 2, 0, 3)  # each (heads, T, d)
+    scores = (q[:, token] * scale)[:, None, :] @ k.transpose(0, 2, 1)  # (heads, 1, T)
+    scores = scores[:, 0]  # (heads, T)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    probs = e / e.sum(axis=-1, keepdims=True)  # (heads, T)
+    per_head = np.einsum("ht,htd->hd", probs, v)  # (heads, d)
+    merged = per_head.reshape(-1)  # (D,)
+    proj = _linear(merged, block.attn.proj)
+    add_attn = x[token] + proj
+    n2, mean2, std2 = _layer_norm(add_attn, block.norm2)
+    fc1 = _linear(n2, block.mlp.fc1)
+    function = getattr(block.mlp.act, "function", "gelu")
+    act = gelu(fc1, function)
+    fc2 = _linear(act, block.mlp.fc2)
+    add_mlp = add_attn + fc2
+
+    recorded = {
+        "input": (source, x[token]),
+        "norm1": (p + "norm1", rec("norm1")[token]),
+        "qkv": (p + "attn.qkv", rec("attn.qkv")[token]),
+        "scores": (p + "attn.scores", rec("attn.scores")[head, token]),
+        "softmax": (p + "attn.probs", rec("attn.probs")[head, token]),
+        "weighted_sum": (p + "attn.merged", rec("attn.merged")[token].reshape(heads, d)[head]),
+        "merged": (p + "attn.merged", rec("attn.merged")[token]),
+        "proj": (p + "attn.proj", rec("attn.proj")[token]),
+        "add_attn": (p + "add_attn", rec("add_attn")[token]),
+        "norm2": (p + "norm2", rec("norm2")[token]),
+        "fc1": (p + "mlp.fc1", rec("mlp.fc1")[token]),
+        "act": (p + "mlp.act", rec("mlp.act")[token]),
+        "fc2": (p + "mlp.fc2", rec("mlp.fc2")[token]),
+        "add_mlp": (p + "add_mlp", rec("add_mlp")[token]),
+    }
+    computed = {
+        "input": x[token],
+        "norm1": n1[token],
+        "qkv": qkv[token],
+        "scores": scores[head],
+        "softmax": probs[head],
+        "weighted_sum": per_head[head],
+        "merged": merged,
+        "proj": proj,
+        "add_attn": add_attn,
+        "norm2": n2,
+        "fc1": fc1,
+        "act": act,
+        "fc2": fc2,
+        "add_mlp": add_mlp,
+    }
+    steps = []
+    for op in OPS:
+        name, r = recorded[op]
+        c = computed[op]
+        steps.append(BlockStep(op, name, tr[name].shape, c, r, float(np.abs(c - r).max())))
+    order = np.argsort(-probs[head], kind="stable")[:5]
+    length = lambda a: float(np.linalg.norm(a))  # noqa: E731
+    return BlockWalk(
+        layer,
+        head,
+        token,
+        t,
+        d_model,
+        heads,
+        d,
+        fc1.shape[-1],
+        scale,
+        function,
+        steps,
+        float(mean1[token]),
+        float(std1[token]),
+        float(mean2),
+        float(std2),
+        [(int(i), float(probs[head, i])) for i in order],
+        length(proj) / length(x[token]) if length(x[token]) > 0 else float("inf"),
+        length(fc2) / length(add_attn) if length(add_attn) > 0 else float("inf"),
+        q[head, token],
+    )

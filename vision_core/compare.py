@@ -1,0 +1,55 @@
+"""A CNN and a Vision Transformer on the same photo: the facts a side-by-side table needs, read
+off each network's trace (never typed in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from vision_core.trace import Trace
+
+
+@dataclass(frozen=True)
+class EncoderFacts:
+    """``first_*``: the network's first convolution (a CNN's small window; a ViT's patch cut);
+    ``grid_*``: the last grid of the photo before it becomes one vector (the step feeding GAP, or
+    a ViT's ``patch_grid``); ``vector_*``: the step whose output is the image's vector (GAP, or the
+    CLS token) and its length; ``params``: every learned number of the model."""
+
+    family: str  # "cnn" or "vit"
+    input_size: tuple[int, int]
+    first_step: str
+    first_kernel: tuple[int, int]
+    first_stride: tuple[int, int]
+    grid_step: str
+    grid_shape: tuple[int, int, int]
+    vector_step: str
+    vector_dim: int
+    params: int
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def encoder_facts(model: nn.Module, tr: Trace) -> EncoderFacts:
+    """Works from the shapes and arithmetic alone, so any trace of the model will do."""
+    first = tr.of_kind("conv")[0]
+    if "patch_grid" in tr:
+        family, grid_step, vector_step = "vit", "patch_grid", "cls"
+    else:
+        gap = tr.of_kind("gap")[0]
+        family, grid_step, vector_step = "cnn", gap.inputs[0], gap.name
+    return EncoderFacts(
+        family,
+        tuple(tr["input"].shape[-2:]),
+        first.name,
+        tuple(first.meta["kernel"]),
+        tuple(first.meta["stride"]),
+        grid_step,
+        tuple(tr[grid_step].shape[1:]),
+        vector_step,
+        int(tr[vector_step].shape[-1]),
+        count_parameters(model),
+    )
