@@ -42,7 +42,7 @@ from vision_core.preprocess import load_image  # noqa: E402
 from vision_core.samples import load_sample  # noqa: E402
 
 APP = str(ROOT / "app.py")
-PAGE = "pages/tr_3_attention.py"
+PAGE = "pages/tr_attention.py"
 NAME = "dino_vits16"
 TARGET_MS = 200
 logging.getLogger("streamlit").setLevel(logging.ERROR)

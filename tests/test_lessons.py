@@ -46,3 +46,13 @@ def test_russian_numbers_use_a_decimal_comma_and_spaced_thousands():
     assert ru("a", n=150528, share=0.1234, x=0.5, name="ResNet-50.v2") == (
         "150\u202f528 чисел, доля 12,3%, 0,500, модель ResNet-50.v2"
     )
+
+
+def test_every_page_file_is_named_after_its_url():
+    # Streamlit also maps pages/<file>.py to the URL /<file>; a different url_path makes a direct
+    # link show a spurious "page not found" dialog before the right page appears.
+    root = Path(__file__).parents[1]
+    for p in PAGES:
+        assert p.file == f"pages/{p.id}.py", p
+        assert (root / p.file).exists(), p
+    assert {f.name for f in (root / "pages").glob("*.py")} == {f"{p.id}.py" for p in PAGES}

@@ -228,7 +228,7 @@ def gallery_and_vectors(min_photos: int = 4, random_key: str = "lab_random"):
     )
     if len(items) < min_photos:
         st.warning(text("too_few", n=min_photos))
-        st.page_link("pages/emb_1_gallery.py", label=text("to_gallery"), icon=":material/photo_library:")
+        st.page_link("pages/emb_gallery.py", label=text("to_gallery"), icon=":material/photo_library:")
         st.stop()
     return items, choice, vectors(items, choice)
 

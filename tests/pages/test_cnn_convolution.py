@@ -15,7 +15,7 @@ from vision_core.convolution import conv_breakdown, conv_macs, conv_params, outp
 from vision_core.pocket import POCKET_FILTERS, POCKET_IMAGE, sliding_windows
 from vision_core.samples import load_sample
 
-PAGE = "pages/cnn_2_convolution.py"
+PAGE = "pages/cnn_convolution.py"
 
 
 def run_with_edits(at, edits: dict[str, dict]):

@@ -11,7 +11,7 @@ from vision_core.convolution import receptive_fields, shape_table
 from vision_core.samples import load_sample
 from vision_core.stages import format_shape, receptive_box, residual_add, shape_rows
 
-PAGE = "pages/cnn_5_deeper.py"
+PAGE = "pages/cnn_deeper.py"
 
 
 @pytest.fixture(scope="module")

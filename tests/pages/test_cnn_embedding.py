@@ -12,7 +12,7 @@ from vision_core.embeddings import cosine_similarity, describe_vector, global_po
 from vision_core.predictions import top_k
 from vision_core.samples import load_sample, sample_bytes
 
-PAGE = "pages/cnn_6_embedding.py"
+PAGE = "pages/cnn_embedding.py"
 
 
 @pytest.fixture(scope="module")

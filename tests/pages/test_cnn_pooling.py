@@ -17,7 +17,7 @@ from vision_core.pooling import downsampling_steps, pool_window, pool_windows
 from vision_core.samples import load_sample
 from vision_core.stages import format_shape
 
-PAGE = "pages/cnn_4_pooling.py"
+PAGE = "pages/cnn_pooling.py"
 
 
 def chart(at, title_start: str) -> np.ndarray:

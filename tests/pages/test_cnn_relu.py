@@ -11,7 +11,7 @@ from vision_core import activations, load_model, preprocess, registry, trace, we
 from vision_core.pocket import run_pocket_cnn
 from vision_core.samples import load_sample
 
-PAGE = "pages/cnn_3_relu.py"
+PAGE = "pages/cnn_relu.py"
 CAP = activations.RELU6_CAP
 
 

@@ -9,7 +9,7 @@ from conftest import assert_ok, open_page, sample_photo
 from vision_core import pixels, registry
 from vision_core.preprocess import load_image
 
-PAGE = "pages/cnn_1_tensor.py"
+PAGE = "pages/cnn_tensor.py"
 
 
 def expected_steps(name: str, size: int, sample: str = "chelsea"):

@@ -8,7 +8,7 @@ from conftest import assert_ok, open_page
 
 from vision_core import neighbours, weights
 
-PAGE = "pages/emb_7_compare.py"
+PAGE = "pages/emb_compare.py"
 
 
 def test_agreement_between_encoders():

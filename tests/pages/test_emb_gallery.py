@@ -10,7 +10,7 @@ from conftest import assert_ok, open_page
 from vision_core import gallery
 from vision_core.samples import sample_bytes
 
-PAGE = "pages/emb_1_gallery.py"
+PAGE = "pages/emb_gallery.py"
 
 
 def table(at):

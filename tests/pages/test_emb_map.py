@@ -10,7 +10,7 @@ from conftest import assert_ok, open_page
 from vision_core import embeddings, gallery, neighbours, projection, registry
 from vision_core.samples import sample_bytes
 
-PAGE = "pages/emb_2_map.py"
+PAGE = "pages/emb_map.py"
 
 
 def test_umap_map_numbers_and_the_focus_panel():

@@ -15,7 +15,7 @@ def metrics(at) -> dict[str, str]:
 
 
 def test_similar_photos():
-    at = open_page("pages/emb_3_similar.py", **exp.session())
+    at = open_page("pages/emb_similar.py", **exp.session())
     assert_ok(at)
     v, labels, items = exp.vectors(), exp.labels(), exp.items()
     hits = neighbours.nearest(v, 0, 8)
@@ -44,7 +44,7 @@ def test_similar_photos():
 
 
 def test_clusters_kmeans_then_dbscan():
-    at = open_page("pages/emb_4_clusters.py", **exp.session())
+    at = open_page("pages/emb_clusters.py", **exp.session())
     assert_ok(at)
     v, labels = exp.vectors(), exp.labels()
     scores = neighbours.cluster_scores(neighbours.kmeans(v, 4), labels)
@@ -70,7 +70,7 @@ def test_clusters_kmeans_then_dbscan():
 
 
 def test_linear_probe_and_random_weights():
-    at = open_page("pages/emb_5_probe.py", **exp.session())
+    at = open_page("pages/emb_probe.py", **exp.session())
     assert_ok(at)
     probe = neighbours.linear_probe(exp.vectors(), exp.labels(), folds=5)
     shown = metrics(at)
@@ -95,7 +95,7 @@ def test_linear_probe_and_random_weights():
 
 
 def test_outliers():
-    at = open_page("pages/emb_6_outliers.py", **exp.session())
+    at = open_page("pages/emb_outliers.py", **exp.session())
     assert_ok(at)
     v, labels = exp.vectors(), np.array(exp.labels())
     normal = labels == labels[0]

@@ -13,7 +13,7 @@ from vision_core import registry, trace
 from vision_core.attention import attention_spread, attention_views, rollout, token_attention
 from vision_core.weights import ENV_DIR
 
-PAGE = "pages/tr_3_attention.py"
+PAGE = "pages/tr_attention.py"
 
 
 def spread_line(grid_map) -> str:

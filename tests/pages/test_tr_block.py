@@ -9,7 +9,7 @@ from tr_expected import markdown, model, traced, untrained_shown
 from vision_core.blocks import block_walkthrough
 from vision_core.tokens import token_names
 
-PAGE = "pages/tr_4_block.py"
+PAGE = "pages/tr_block.py"
 
 
 def walk(name: str, layer: int, head: int, keep_aspect: bool = False):

@@ -11,7 +11,7 @@ from vision_core.attention_pool import KEEP, attention_pool
 from vision_core.embeddings import describe_vector
 from vision_core.tokens import layer_norm_breakdown
 
-PAGE = "pages/tr_5_clip.py"
+PAGE = "pages/tr_clip.py"
 VIT_KEEP = ("pos_added", "norm_pre", "cls", "head", "embedding", "blocks.11.attn.probs")
 
 

@@ -22,7 +22,7 @@ from vision_core.embeddings import describe_vector
 from vision_core.predictions import top_k
 from vision_core.stages import strongest_channels
 
-PAGE = "pages/tr_6_cnn_vs_vit.py"
+PAGE = "pages/tr_compare.py"
 CNN_KEEP = ("relu_head", "gap", "embedding", "probs")
 
 

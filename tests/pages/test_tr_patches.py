@@ -9,7 +9,7 @@ from tr_expected import captions, image_captions, markdown, model, prepared, tra
 
 from vision_core.tokens import patch_arithmetic, patch_embedding
 
-PAGE = "pages/tr_1_patches.py"
+PAGE = "pages/tr_patches.py"
 KEEP = ("input", "patch_embed.proj")
 
 

@@ -15,7 +15,7 @@ from vision_core.tokens import (
     position_similarity,
 )
 
-PAGE = "pages/tr_2_tokens.py"
+PAGE = "pages/tr_tokens.py"
 KEEP = ("patch_embed.tokens", "cls_prepended", "pos_added", "norm_pre")
 
 

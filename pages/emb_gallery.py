@@ -187,4 +187,4 @@ right.download_button(
     on_click="ignore",
 )
 st.caption(text("download_note"))
-st.page_link("pages/emb_2_map.py", label=text("next"), icon=":material/arrow_forward:")
+st.page_link("pages/emb_map.py", label=text("next"), icon=":material/arrow_forward:")
