@@ -294,7 +294,7 @@ def scatter(
         common = {
             "name": g,
             "mode": "markers",
-            "customdata": members,
+            "customdata": members.tolist(),  # plain list: see ui.show.clickable_map
             "text": [hover[i] for i in members],
             "hovertemplate": "%{text}<extra></extra>",
         }

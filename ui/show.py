@@ -99,7 +99,9 @@ def clickable_map(
             y=cy.ravel(),
             mode="markers",
             marker={"size": max(4, min(30, int(600 / max(rows, cols)))), "opacity": 0.01, "color": "white"},
-            customdata=np.stack([rr.ravel(), cc.ravel()], axis=1),
+            # plain lists: a NumPy array would travel as a typed array, and plotly.js would hand a
+            # clicked point's row back as an object keyed "0", "1"
+            customdata=np.stack([rr.ravel(), cc.ravel()], axis=1).tolist(),
             hovertemplate="row %{customdata[0]}, col %{customdata[1]}<extra></extra>",
         )
     )
@@ -129,7 +131,9 @@ def clickable_map(
     points = event["selection"]["points"] if event else []
     for p in points:
         data = p.get("customdata")
-        if data is not None:
+        if isinstance(data, dict):  # a typed-array row, keyed by position
+            data = [data.get("0"), data.get("1")]
+        if isinstance(data, (list, tuple)) and len(data) == 2 and None not in data:
             return int(data[0]), int(data[1])
     return None
 

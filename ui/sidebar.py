@@ -88,6 +88,8 @@ def _model_picker(section: str, text) -> None:
             need = text("need_embedded")
         elif weights.is_available_offline(name):
             need = text("need_present")
+        elif entry.sha256 is None:
+            need = text("need_manual", size=entry.size_text)
         else:
             need = text("need_download", size=entry.size_text)
         return f"{registry.spec(name).title} — {need}"
@@ -102,17 +104,21 @@ def _model_picker(section: str, text) -> None:
     )
     st.caption(registry.spec(name).summary)
     if not weights.is_available_offline(name):
-        missing = weights.WeightsUnavailable(weights.entry(name), "not_downloaded")
+        entry = weights.entry(name)
+        downloadable = entry.sha256 is not None  # never fetch what cannot be verified
+        missing = weights.WeightsUnavailable(entry, "not_downloaded" if downloadable else "no_checksum")
         st.warning(
             text(
-                "weights_missing",
+                "weights_missing" if downloadable else "weights_manual",
                 file=missing.entry.filename,
                 size=missing.entry.size_text,
                 url=missing.url,
                 folder=str(missing.target_dir),
             )
         )
-        if st.button(text("download_button", size=missing.entry.size_text), key=f"download_{name}"):
+        if downloadable and st.button(
+            text("download_button", size=missing.entry.size_text), key=f"download_{name}"
+        ):
             bar = st.progress(0.0, text=missing.entry.filename)
 
             def progress(done: int, total: int) -> None:
