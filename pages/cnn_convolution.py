@@ -45,8 +45,13 @@ if cols[3].button(text("reset"), key="conv_pocket_reset", icon=":material/restar
     st.session_state["conv_pocket_version"] = version + 1
     st.rerun()
 
-chosen = st.radio(text("slide_label"), list(kernels), format_func=lambda n: text("filter_label", name=n),
-                  horizontal=True, key="conv_pocket_filter")
+chosen = st.radio(
+    text("slide_label"),
+    list(kernels),
+    format_func=lambda n: text("filter_label", name=n),
+    horizontal=True,
+    key="conv_pocket_filter",
+)
 kernel = kernels[chosen]
 windows = sliding_windows(picture, kernel)
 out_h, out_w = (output_size(n, k) for n, k in zip(picture.shape, kernel.shape, strict=True))
@@ -106,15 +111,27 @@ st.subheader(text("one_value_heading"))
 pick, parts = st.columns([2, 3])
 with pick:
     labels = (text("row"), text("col"))
-    y, x = show.position_picker(figures.colorize(maps[channel]), (h_out, w_out), "conv_pos", labels=labels,
-                                height=360)
+    y, x = show.position_picker(
+        figures.colorize(maps[channel]), (h_out, w_out), "conv_pos", labels=labels, height=360
+    )
 b = cache.breakdown(photo.key, photo.data, choice.name, choice.weights, conv.name, channel, y, x)
 pad = conv_sandbox.padding_cells(b.rows, b.cols, h_in, w_in)
 sums = conv_sandbox.channel_sums(b)
 names = [text(f"in_{pixels.CHANNELS[i]}") if c_in == 3 else str(i) for i in b.in_channels]
 with parts:
-    st.markdown(text("one_value_text", channel=channel, row=y, col=x, k=kh, channels=c_in, top=int(b.rows[0]),
-                     left=int(b.cols[0]), last=h_out - 1))
+    st.markdown(
+        text(
+            "one_value_text",
+            channel=channel,
+            row=y,
+            col=x,
+            k=kh,
+            channels=c_in,
+            top=int(b.rows[0]),
+            left=int(b.cols[0]),
+            last=h_out - 1,
+        )
+    )
     for i, name in enumerate(names):
         cols = st.columns(3)
         with cols[0]:
@@ -126,8 +143,18 @@ with parts:
             number_grid(b.products[i], fmt="{:.3f}", title=text("grid_sum", sum=sums[i]), **SIGNED)
 if pad.any():
     top, bottom, pad_left, pad_right = meta["padding"]
-    st.info(text("padding_note", model=model_title, top=top, bottom=bottom, left=pad_left, right=pad_right,
-                 cells=int(pad.sum())), icon=":material/border_outer:")
+    st.info(
+        text(
+            "padding_note",
+            model=model_title,
+            top=top,
+            bottom=bottom,
+            left=pad_left,
+            right=pad_right,
+            cells=int(pad.sum()),
+        ),
+        icon=":material/border_outer:",
+    )
 total = " + ".join(f"{n} ({s:.4f})" if s < 0 else f"{n} {s:.4f}" for n, s in zip(names, sums, strict=True))
 st.markdown(text("value_sum", total=total, bias=b.bias, value=b.value))
 if not meta["bias"]:
@@ -141,22 +168,43 @@ st.markdown(text("value_same"))
 st.subheader(text("formulas_heading"))
 top, bottom = meta["padding"][:2]
 out = output_size(h_in, kh, sh, (top, bottom), dh)
-st.markdown(text("formula_size", size=h_in, top=top, bottom=bottom, d=dh, k=kh, s=sh, out=out,
-                 recorded=h_out))
+st.markdown(
+    text("formula_size", size=h_in, top=top, bottom=bottom, d=dh, k=kh, s=sh, out=out, recorded=h_out)
+)
 params = conv_params(c_in, f, (kh, kw), meta["groups"], meta["bias"])
-st.markdown(text("formula_params" if meta["bias"] else "formula_params_nobias", filters=f, k=kh,
-                 channels=c_in, params=params, recorded=meta["params"]))
+st.markdown(
+    text(
+        "formula_params" if meta["bias"] else "formula_params_nobias",
+        filters=f,
+        k=kh,
+        channels=c_in,
+        params=params,
+        recorded=meta["params"],
+    )
+)
 macs = conv_macs((f, h_out, w_out), c_in, (kh, kw), meta["groups"])
-st.markdown(text("formula_macs", height=h_out, width=w_out, filters=f, k=kh, channels=c_in, macs=macs,
-                 recorded=meta["macs"], per_value=kh * kw * c_in // meta["groups"]))
+st.markdown(
+    text(
+        "formula_macs",
+        height=h_out,
+        width=w_out,
+        filters=f,
+        k=kh,
+        channels=c_in,
+        macs=macs,
+        recorded=meta["macs"],
+        per_value=kh * kw * c_in // meta["groups"],
+    )
+)
 
 # --- (c) stride, padding, dilation, kernel size ---------------------------------------------
 st.header(text("sandbox_heading"))
 st.markdown(text("sandbox_intro"))
 SIDE = 32
 sources = {"photo": text("source_photo", side=SIDE), "pocket": text("source_pocket")}
-source = st.radio(text("source_label"), list(sources), format_func=sources.get, horizontal=True,
-                  key="conv_sb_source")
+source = st.radio(
+    text("source_label"), list(sources), format_func=sources.get, horizontal=True, key="conv_sb_source"
+)
 if source == "photo":
     image = conv_sandbox.small_grayscale(cache.prepared(photo.key, photo.data, choice.name).cropped, SIDE)
 else:
@@ -167,12 +215,18 @@ stride = controls[1].slider(text("stride_label"), 1, 4, 1, key="conv_sb_stride")
 padding = controls[2].slider(text("padding_label"), 0, 3, 0, key="conv_sb_padding")
 dilation = controls[3].slider(text("dilation_label"), 1, 3, 1, key="conv_sb_dilation")
 options = conv_sandbox.sandbox_kernels(k)
-kind = st.radio(text("kernel_label"), list(options), format_func=lambda n: text(f"kernel_{n}"),
-                horizontal=True, key="conv_sb_kind")
+kind = st.radio(
+    text("kernel_label"),
+    list(options),
+    format_func=lambda n: text(f"kernel_{n}"),
+    horizontal=True,
+    key="conv_sb_kind",
+)
 res = conv_sandbox.sandbox_conv(image, options[kind], stride=stride, padding=padding, dilation=dilation)
 n, padded = res.in_size[0], res.in_size[0] + 2 * padding
-st.markdown(text("sandbox_formula", size=n, p=padding, d=dilation, k=k, s=stride, out=res.out_size[0],
-                 span=res.span))
+st.markdown(
+    text("sandbox_formula", size=n, p=padding, d=dilation, k=k, s=stride, out=res.out_size[0], span=res.span)
+)
 if not res.fits:
     st.warning(text("sandbox_nofit", span=res.span, padded=padded), icon=":material/block:")
 else:
@@ -184,17 +238,33 @@ else:
     cols = st.columns([1, 2, 2])
     with cols[0]:
         number_grid(res.kernel, fmt="{:.2g}", title=text("grid_sb_kernel", k=k), **SIGNED)
-    cols[1].image(conv_sandbox.footprint_picture(image, k, stride=stride, padding=padding, dilation=dilation,
-                                                 y=cy, x=cx, factor=factor),
-                  caption=text("footprint_caption", size=n, padded=padded, row=cy, col=cx),
-                  output_format="PNG")
-    caption = text(f"sb_out_caption_{'edges' if signed else 'average'}", out=res.out_size[0], row=cy, col=cx,
-                   value=float(res.output[cy, cx]))
+    cols[1].image(
+        conv_sandbox.footprint_picture(
+            image, k, stride=stride, padding=padding, dilation=dilation, y=cy, x=cx, factor=factor
+        ),
+        caption=text("footprint_caption", size=n, padded=padded, row=cy, col=cx),
+        output_format="PNG",
+    )
+    caption = text(
+        f"sb_out_caption_{'edges' if signed else 'average'}",
+        out=res.out_size[0],
+        row=cy,
+        col=cx,
+        value=float(res.output[cy, cx]),
+    )
     if max(res.out_size) <= 8:  # few enough cells to write the numbers in
         with cols[2]:
-            number_grid(res.output, fmt="{:.2f}", boxes=[(cy, cx, cy, cx, HIGHLIGHT)], title=caption,
-                        **(SIGNED if signed else {"cmap": "gray"}))
+            number_grid(
+                res.output,
+                fmt="{:.2f}",
+                boxes=[(cy, cx, cy, cx, HIGHLIGHT)],
+                title=caption,
+                **(SIGNED if signed else {"cmap": "gray"}),
+            )
     else:
-        cols[2].image(conv_sandbox.output_picture(res.output, signed=signed, y=cy, x=cx, factor=factor),
-                      caption=caption, output_format="PNG")
+        cols[2].image(
+            conv_sandbox.output_picture(res.output, signed=signed, y=cy, x=cx, factor=factor),
+            caption=caption,
+            output_format="PNG",
+        )
 st.caption(text("sandbox_note"))

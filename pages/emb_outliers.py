@@ -18,11 +18,11 @@ labels = [it.label for it in items]
 all_labels = sorted(set(labels))
 
 left, right = st.columns([3, 1])
-if "lab_normal" in st.session_state:  # labels renamed or removed since: keep what still exists
-    st.session_state["lab_normal"] = [x for x in st.session_state["lab_normal"] if x in all_labels]
-normal_labels = left.multiselect(
-    text("normal_label"), all_labels, default=[items[0].label], key="lab_normal", help=text("normal_help")
-)
+# the choice lives in session state only (no default= as well, which Streamlit warns about);
+# labels renamed or removed since are dropped
+kept = [x for x in st.session_state.get("lab_normal", [items[0].label]) if x in all_labels]
+st.session_state["lab_normal"] = kept
+normal_labels = left.multiselect(text("normal_label"), all_labels, key="lab_normal", help=text("normal_help"))
 k = right.slider(text("k_label"), 1, 10, 3, key="lab_anomaly_k")
 if not normal_labels:
     st.warning(text("need_normal"))

@@ -124,17 +124,7 @@ st.markdown(
         diff=ln.max_difference,
     )
 )
-fig = go.Figure()
-fig.add_trace(go.Scatter(y=ln.std_before, mode="lines+markers", name=text("std_before")))
-fig.add_trace(go.Scatter(y=ln.std_after, mode="lines+markers", name=text("std_after")))
-fig.update_layout(
-    height=260,
-    margin={"l": 0, "r": 0, "t": 10, "b": 0},
-    legend={"orientation": "h"},
-    xaxis_title=text("token_axis"),
-    yaxis_title=text("std_axis"),
-)
-draw(st, fig, "tr_clip_ln_std")
+transformer.ln_spread_chart(ln, text, "tr_clip_ln_std", markers=True)
 st.caption(text("ln_caption"))
 transformer.untrained_note(vit)
 

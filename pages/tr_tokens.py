@@ -170,16 +170,6 @@ else:
         hide_index=True,
         key="tr_tokens_ln_table",
     )
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(y=ln.std_before, mode="lines", name=text("std_before")))
-    fig.add_trace(go.Scatter(y=ln.std_after, mode="lines", name=text("std_after")))
-    fig.update_layout(
-        height=260,
-        margin={"l": 0, "r": 0, "t": 10, "b": 0},
-        legend={"orientation": "h"},
-        xaxis_title=text("token_axis"),
-        yaxis_title=text("std_axis"),
-    )
-    draw(st, fig, "tr_tokens_ln_std")
+    transformer.ln_spread_chart(ln, text, "tr_tokens_ln_std")
     st.caption(text("ln_caption"))
 transformer.untrained_note(choice)

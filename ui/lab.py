@@ -294,7 +294,7 @@ def scatter(
         common = {
             "name": g,
             "mode": "markers",
-            "customdata": members.tolist(),  # plain list: see ui.show.clickable_map
+            "customdata": members.tolist(),  # plain ints: a clicked point hands back its index
             "text": [hover[i] for i in members],
             "hovertemplate": "%{text}<extra></extra>",
         }

@@ -61,6 +61,29 @@ def choose_model(
     return chosen
 
 
+def download_button(name: str, key: str) -> None:
+    """A button that downloads ``name``'s official weights (checked against their published
+    checksum) with a progress bar, then reruns the page; nothing for files without a checksum."""
+    entry = weights.entry(name)
+    if entry.sha256 is None:  # never fetch what cannot be verified
+        return
+    text = lesson("sidebar", state.lang())
+    if not st.button(text("download_button", size=entry.size_text), key=key):
+        return
+    bar = st.progress(0.0, text=entry.filename)
+
+    def progress(done: int, total: int) -> None:
+        share = min(done / total, 1.0) if total else 0.0
+        bar.progress(share, text=f"{done / 1e6:.1f} / {total / 1e6:.1f} MB")
+
+    try:
+        weights.fetch(name, on_progress=progress)
+    except weights.WeightsUnavailable as error:
+        st.error(str(error))
+    else:
+        st.rerun()
+
+
 def load(choice: ModelChoice):
     """The cached model for a choice (the availability was settled by :func:`choose_model`)."""
     return cache.model(choice.name, choice.weights)
@@ -99,9 +122,7 @@ def clickable_map(
             y=cy.ravel(),
             mode="markers",
             marker={"size": max(4, min(30, int(600 / max(rows, cols)))), "opacity": 0.01, "color": "white"},
-            # plain lists: a NumPy array would travel as a typed array, and plotly.js would hand a
-            # clicked point's row back as an object keyed "0", "1"
-            customdata=np.stack([rr.ravel(), cc.ravel()], axis=1).tolist(),
+            customdata=np.stack([rr.ravel(), cc.ravel()], axis=1),  # for the hover label only
             hovertemplate="row %{customdata[0]}, col %{customdata[1]}<extra></extra>",
         )
     )
@@ -130,11 +151,11 @@ def clickable_map(
     )
     points = event["selection"]["points"] if event else []
     for p in points:
-        data = p.get("customdata")
-        if isinstance(data, dict):  # a typed-array row, keyed by position
-            data = [data.get("0"), data.get("1")]
-        if isinstance(data, (list, tuple)) and len(data) == 2 and None not in data:
-            return int(data[0]), int(data[1])
+        # the point's index in the overlay (trace 1), not its customdata: plotly.js hands a 2-D
+        # NumPy customdata row back as an object keyed "0", "1", and lists make Plotly slow
+        index = p.get("point_index")
+        if p.get("curve_number") == 1 and index is not None and 0 <= int(index) < rows * cols:
+            return divmod(int(index), cols)
     return None
 
 

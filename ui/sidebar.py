@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lessons import LANGUAGES, lesson
-from ui import cache, state
+from ui import cache, show, state
 from vision_core import registry, samples, weights
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
@@ -116,19 +116,4 @@ def _model_picker(section: str, text) -> None:
                 folder=str(missing.target_dir),
             )
         )
-        if downloadable and st.button(
-            text("download_button", size=missing.entry.size_text), key=f"download_{name}"
-        ):
-            bar = st.progress(0.0, text=missing.entry.filename)
-
-            def progress(done: int, total: int) -> None:
-                bar.progress(
-                    min(done / total, 1.0) if total else 0.0, text=f"{done / 1e6:.1f} / {total / 1e6:.1f} MB"
-                )
-
-            try:
-                weights.fetch(name, on_progress=progress)
-            except weights.WeightsUnavailable as error:
-                st.error(str(error))
-            else:
-                st.rerun()
+        show.download_button(name, key=f"download_{name}")

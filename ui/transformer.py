@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas  # noqa: F401  (imported whole before any chart: see below)
+import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import lesson
-from ui import cache, state
+from ui import cache, show, state
 from ui.cache import PHOTO_TTL
+from ui.feature_views import draw
 from ui.show import ModelChoice
 from vision_core import attention, attention_pool, blocks, figures, registry, tokens, weights
 from vision_core.trace import Trace
@@ -88,24 +90,7 @@ def weights_help(name: str) -> None:
     if note is None:
         return
     st.caption(note)
-    e = weights.entry(name)
-    if e.sha256 is None:
-        return
-    text = lesson("sidebar", state.lang())
-    if st.button(text("download_button", size=e.size_text), key=f"tr_download_{name}"):
-        bar = st.progress(0.0, text=e.filename)
-
-        def progress(done: int, total: int) -> None:
-            bar.progress(
-                min(done / total, 1.0) if total else 0.0, text=f"{done / 1e6:.1f} / {total / 1e6:.1f} MB"
-            )
-
-        try:
-            weights.fetch(name, on_progress=progress)
-        except weights.WeightsUnavailable as error:
-            st.error(str(error))
-        else:
-            st.rerun()
+    show.download_button(name, key=f"tr_download_{name}")
 
 
 def untrained_note(choice: ModelChoice) -> None:
@@ -118,6 +103,24 @@ def untrained_note(choice: ModelChoice) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=PHOTO_TTL)
+def ln_spread_chart(ln: tokens.NormBreakdown, text, key: str, markers: bool = False) -> None:
+    """Every token's spread (standard deviation) before and after a LayerNorm, as two lines;
+    ``text`` is the page's lesson (labels ``std_before``, ``std_after``, ``token_axis``,
+    ``std_axis``)."""
+    mode = "lines+markers" if markers else "lines"
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(y=ln.std_before, mode=mode, name=text("std_before")))
+    fig.add_trace(go.Scatter(y=ln.std_after, mode=mode, name=text("std_after")))
+    fig.update_layout(
+        height=260,
+        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+        legend={"orientation": "h"},
+        xaxis_title=text("token_axis"),
+        yaxis_title=text("std_axis"),
+    )
+    draw(st, fig, key)
+
+
 def network_pixels(photo_key: str, _data: bytes, name: str, keep_aspect: bool = False) -> np.ndarray:
     """The picture ``name`` is given (after resize and crop), H×W×3 uint8."""
     return cache.prepared(photo_key, _data, name, keep_aspect=keep_aspect).pixels
