@@ -65,22 +65,24 @@ EVERYDAY = {
     "emb_gallery": None,  # its one slider makes new variants: new work
     "emb_map": "Photo",
     "tr_compare": "CNN to compare with",
+    "tr_block": "Head (for the attention steps)",  # a radio whose options are 0 … heads − 1
+    "emb_probe": None,  # its controls refit the classifier: new work
 }
 NEW_WORK = {
     "cnn_tensor": "Input size (pixels per side)",
     "cnn_embedding": "Try another input size (pixels per side)",
     "emb_gallery": "Variants each",
     "emb_map": "Neighbours (n_neighbors)",
+    "tr_block": "Block (0 = first, 11 = last)",  # another block is traced on its first visit
+    "emb_probe": "Folds",  # cross-validated logistic regression, refitted
 }
 
 
 def pick_control(at: AppTest, label: str | None):
     main = at.main
-    candidates = (
-        [*main.slider, *main.number_input]
-        if label is None
-        else [*main.slider, *main.number_input, *main.selectbox]
-    )
+    candidates = [*main.slider, *main.number_input]
+    if label is not None:
+        candidates += [*main.selectbox, *main.radio]
     for widget in candidates:
         if (label is None or widget.label == label) and not getattr(widget, "disabled", False):
             return widget
@@ -91,6 +93,9 @@ def move(widget, step: int) -> None:
     """Set a slider or number input to its next value (wrapping), a select box to its next option."""
     if hasattr(widget, "select_index"):
         widget.select_index(((widget.index or 0) + 1) % len(widget.options))
+        return
+    if type(widget).__name__ == "Radio":  # the radios moved here are over 0 … n − 1
+        widget.set_value((widget.value + 1) % len(widget.options))
         return
     lo, hi, value = widget.min, widget.max, widget.value
     span = (hi - lo) if hi is not None and lo is not None else 10

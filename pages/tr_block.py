@@ -2,6 +2,7 @@
 softmax, the weighted sum of V, the residual add, the MLP with GELU, the second residual — with
 the CLS token's real numbers recomputed next to the recorded ones."""
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -103,24 +104,35 @@ st.markdown(
 
 
 def token_bars(values, key: str, title: str, fmt: str) -> None:
-    colours = [HIGHLIGHT if i == 0 else "#4c78a8" for i in range(len(values))]
-    fig = go.Figure(
-        go.Bar(
-            x=list(range(len(values))),
-            y=values,
-            marker_color=colours,
-            marker_line_width=0,
-            customdata=names,
-            hovertemplate="%{customdata}: %{y:" + fmt + "}<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        height=240,
-        bargap=0,
-        margin={"l": 0, "r": 0, "t": 30, "b": 0},
-        title=title,
-        xaxis_title=text("token_axis"),
-    )
+    # CLS is a bar of its own colour as a second trace: a per-bar colour list is validated one
+    # colour at a time, slowly
+    values = np.asarray(values)
+    hover = "%{customdata}: %{y:" + fmt + "}<extra></extra>"
+    bar = {"type": "bar", "hovertemplate": hover, "showlegend": False}
+    data = [
+        {
+            **bar,
+            "x": np.arange(1, len(values)),
+            "y": values[1:],
+            "customdata": names[1:],
+            "marker": {"color": "#4c78a8", "line": {"width": 0}},
+        },
+        {
+            **bar,
+            "x": [0],
+            "y": values[:1],
+            "customdata": names[:1],
+            "marker": {"color": HIGHLIGHT, "line": {"width": 0}},
+        },
+    ]
+    layout = {
+        "height": 240,
+        "bargap": 0,
+        "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
+        "title": {"text": title},
+        "xaxis": {"title": {"text": text("token_axis")}},
+    }
+    fig = go.Figure({"data": data, "layout": layout})
     draw(st, fig, key)
 
 

@@ -22,29 +22,36 @@ def draw(container, fig: go.Figure, key: str) -> None:
     container.plotly_chart(fig, key=key, config={"displayModeBar": False})
 
 
-def _layout(fig: go.Figure, height: int, title: str | None) -> go.Figure:
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
-    fig.update_xaxes(visible=False)
-    fig.update_layout(
-        height=height,
-        margin={"l": 0, "r": 0, "t": 30 if title else 0, "b": 0},
-        title=title,
-        showlegend=False,
-        dragmode=False,
-    )
-    return fig
+# Figures here are built in one go from plain dicts: Plotly validates each update_* call and
+# add_shape on its own (10 ms for a 6×6 number grid), the dict in one pass (under 2 ms).
 
 
-def _boxes(fig: go.Figure, boxes: Sequence[CellBox], scale: float = 1.0) -> None:
-    for top, left, bottom, right, color in boxes:
-        fig.add_shape(
-            type="rect",
-            x0=left * scale - 0.5,
-            x1=(right + 1) * scale - 0.5,
-            y0=top * scale - 0.5,
-            y1=(bottom + 1) * scale - 0.5,
-            line={"color": color, "width": 3},
-        )
+def _layout(height: int, title: str | None, shapes: list[dict] = (), **axes) -> dict:
+    """An image-like layout: no axes, y pointing down, square cells."""
+    return {
+        "xaxis": {"visible": False, **axes.get("xaxis", {})},
+        "yaxis": {"autorange": "reversed", "scaleanchor": "x", "visible": False, **axes.get("yaxis", {})},
+        "height": height,
+        "margin": {"l": 0, "r": 0, "t": 30 if title else 0, "b": 0},
+        "title": {"text": title} if title else {},
+        "showlegend": False,
+        "dragmode": False,
+        "shapes": list(shapes),
+    }
+
+
+def _boxes(boxes: Sequence[CellBox], scale: float = 1.0) -> list[dict]:
+    return [
+        {
+            "type": "rect",
+            "x0": left * scale - 0.5,
+            "x1": (right + 1) * scale - 0.5,
+            "y0": top * scale - 0.5,
+            "y1": (bottom + 1) * scale - 0.5,
+            "line": {"color": color, "width": 3},
+        }
+        for top, left, bottom, right, color in boxes
+    ]
 
 
 def number_grid(
@@ -68,22 +75,20 @@ def number_grid(
     finite = v[np.isfinite(v)]
     bound = float(np.abs(finite).max()) if finite.size else 1.0
     scale = {"zmin": -bound, "zmax": bound} if symmetric else {}
-    fig = go.Figure(
-        go.Heatmap(
-            z=v,
-            text=text,
-            texttemplate="%{text}",
-            textfont={"size": 16},
-            colorscale=colorscale,
-            showscale=False,
-            hoverinfo="skip",
-            xgap=2,
-            ygap=2,
-            **scale,
-        )
-    )
-    _boxes(fig, boxes)
-    return _layout(fig, height, title)
+    heatmap = {
+        "type": "heatmap",
+        "z": v,
+        "text": text,
+        "texttemplate": "%{text}",
+        "textfont": {"size": 16},
+        "colorscale": colorscale,
+        "showscale": False,
+        "hoverinfo": "skip",
+        "xgap": 2,
+        "ygap": 2,
+        **scale,
+    }
+    return go.Figure({"data": [heatmap], "layout": _layout(height, title, _boxes(boxes))})
 
 
 def map_image(
@@ -118,14 +123,13 @@ def picture(
     Boxes may reach past the picture: the axes then widen to show all of them."""
     h, w = image.shape[:2]
     scale = h / (grid or (h, w))[0]
-    fig = go.Figure(go.Image(z=image, hoverinfo="skip"))
-    _boxes(fig, boxes, scale)
+    axes = {}
     if boxes:
         lo = min(0.0, *(min(b[0], b[1]) * scale for b in boxes)) - 0.5
         hi = max(float(max(h, w)), *((max(b[2], b[3]) + 1) * scale for b in boxes)) - 0.5
-        fig.update_xaxes(range=[lo - 2, hi + 2])
-        fig.update_yaxes(range=[hi + 2, lo - 2])
-    fig = _layout(fig, height, title)
-    if boxes:
-        fig.update_yaxes(autorange=False)
-    return fig
+        axes = {
+            "xaxis": {"range": [lo - 2, hi + 2]},
+            "yaxis": {"range": [hi + 2, lo - 2], "autorange": False},
+        }
+    layout = _layout(height, title, _boxes(boxes, scale), **axes)
+    return go.Figure({"data": [{"type": "image", "z": image, "hoverinfo": "skip"}], "layout": layout})

@@ -284,81 +284,47 @@ def scatter(
     to ``links`` (its nearest neighbours in the embedding), a star at ``placed``.  Returns the
     index of a photo clicked on this run (2-D only; plotly reports no clicks in 3-D)."""
     dims = coords.shape[1]
-    fig = go.Figure()
+    kind = "scatter3d" if dims == 3 else "scatter"
+
+    def xyz(points: np.ndarray) -> dict:
+        return dict(zip("xyz", np.asarray(points, dtype=np.float64).T, strict=False))
+
+    # traces and layout as plain dicts, validated once when the figure is made (add_trace and
+    # update_* calls are each validated on their own, several times slower)
+    data: list[dict] = []
     groups = list(groups)
     palette = colours(groups)
     idx = np.arange(len(coords))
     for g, colour in palette.items():
         members = idx[np.array([x == g for x in groups])]
-        pts = coords[members]
-        common = {
-            "name": g,
-            "mode": "markers",
-            "customdata": members.tolist(),  # plain ints: a clicked point hands back its index
-            "text": [hover[i] for i in members],
-            "hovertemplate": "%{text}<extra></extra>",
-        }
-        if dims == 3:
-            fig.add_trace(
-                go.Scatter3d(
-                    x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], marker={"size": 4, "color": colour}, **common
-                )
-            )
-        else:
-            fig.add_trace(
-                go.Scatter(
-                    x=pts[:, 0],
-                    y=pts[:, 1],
-                    marker={"size": 9, "color": colour, "line": {"width": 0.5, "color": "white"}},
-                    **common,
-                )
-            )
+        marker = (
+            {"size": 4, "color": colour}
+            if dims == 3
+            else {"size": 9, "color": colour, "line": {"width": 0.5, "color": "white"}}
+        )
+        data.append(
+            {
+                "type": kind,
+                **xyz(coords[members]),
+                "name": g,
+                "mode": "markers",
+                "marker": marker,
+                "customdata": members.tolist(),  # plain ints: a clicked point hands back its index
+                "text": [hover[i] for i in members],
+                "hovertemplate": "%{text}<extra></extra>",
+            }
+        )
+    quiet = {"hoverinfo": "skip", "showlegend": False}
     if selected is not None:
+        line = {"color": "rgba(40,40,40,0.55)", "width": 1.5}
         for j in links:
-            seg = coords[[selected, j]]
-            line = {"color": "rgba(40,40,40,0.55)", "width": 1.5}
-            if dims == 3:
-                fig.add_trace(
-                    go.Scatter3d(
-                        x=seg[:, 0],
-                        y=seg[:, 1],
-                        z=seg[:, 2],
-                        mode="lines",
-                        line=line,
-                        hoverinfo="skip",
-                        showlegend=False,
-                    )
-                )
-            else:
-                fig.add_trace(
-                    go.Scatter(
-                        x=seg[:, 0], y=seg[:, 1], mode="lines", line=line, hoverinfo="skip", showlegend=False
-                    )
-                )
-        p = coords[selected]
+            data.append({"type": kind, **xyz(coords[[selected, j]]), "mode": "lines", "line": line, **quiet})
         ring = {
             "size": 18 if dims == 2 else 9,
             "color": "rgba(0,0,0,0)",
             "line": {"width": 3, "color": "#ff2d55"},
         }
-        if dims == 3:
-            fig.add_trace(
-                go.Scatter3d(
-                    x=[p[0]],
-                    y=[p[1]],
-                    z=[p[2]],
-                    mode="markers",
-                    marker=ring,
-                    hoverinfo="skip",
-                    showlegend=False,
-                )
-            )
-        else:
-            fig.add_trace(
-                go.Scatter(
-                    x=[p[0]], y=[p[1]], mode="markers", marker=ring, hoverinfo="skip", showlegend=False
-                )
-            )
+        data.append({"type": kind, **xyz(coords[[selected]]), "mode": "markers", "marker": ring, **quiet})
     if placed is not None:
         star = {
             "size": 22 if dims == 2 else 10,
@@ -366,52 +332,31 @@ def scatter(
             "symbol": "star" if dims == 2 else "diamond",
             "line": {"width": 1.5, "color": "black"},
         }
-        pl = np.atleast_2d(placed)
-        if dims == 3:
-            fig.add_trace(
-                go.Scatter3d(
-                    x=pl[:, 0],
-                    y=pl[:, 1],
-                    z=pl[:, 2],
-                    mode="markers",
-                    marker=star,
-                    name=placed_name,
-                    hovertemplate=f"{placed_name}<extra></extra>",
-                )
-            )
-        else:
-            fig.add_trace(
-                go.Scatter(
-                    x=pl[:, 0],
-                    y=pl[:, 1],
-                    mode="markers",
-                    marker=star,
-                    name=placed_name,
-                    hovertemplate=f"{placed_name}<extra></extra>",
-                )
-            )
-    fig.update_layout(
-        height=height,
-        margin={"l": 0, "r": 0, "t": 30 if title else 0, "b": 0},
-        title=title,
-        # below the map, so that the map keeps the width; too many groups to list: hover instead
-        showlegend=legend and len(palette) <= MAX_LEGEND,
-        legend={"itemsizing": "constant", "orientation": "h", "yanchor": "top", "y": -0.02, "x": 0},
-        clickmode="event+select",
-        dragmode="pan" if dims == 2 else None,
-    )
-    if dims == 2:
-        fig.update_xaxes(showticklabels=False, title=None, zeroline=False)
-        fig.update_yaxes(showticklabels=False, title=None, zeroline=False)
-    else:
-        fig.update_scenes(
-            xaxis_showticklabels=False,
-            yaxis_showticklabels=False,
-            zaxis_showticklabels=False,
-            xaxis_title="",
-            yaxis_title="",
-            zaxis_title="",
+        data.append(
+            {
+                "type": kind,
+                **xyz(np.atleast_2d(placed)),
+                "mode": "markers",
+                "marker": star,
+                "name": placed_name,
+                "hovertemplate": f"{placed_name}<extra></extra>",
+            }
         )
+    plain_axis = {"showticklabels": False, "title": {"text": ""}, "zeroline": False}
+    layout = {
+        "height": height,
+        "margin": {"l": 0, "r": 0, "t": 30 if title else 0, "b": 0},
+        "title": {"text": title} if title else {},
+        # below the map, so that the map keeps the width; too many groups to list: hover instead
+        "showlegend": legend and len(palette) <= MAX_LEGEND,
+        "legend": {"itemsizing": "constant", "orientation": "h", "yanchor": "top", "y": -0.02, "x": 0},
+        "clickmode": "event+select",
+    }
+    if dims == 2:
+        layout.update(dragmode="pan", xaxis=plain_axis, yaxis=plain_axis)
+    else:
+        layout["scene"] = {f"{a}axis": {"showticklabels": False, "title": {"text": ""}} for a in "xyz"}
+    fig = go.Figure({"data": data, "layout": layout})
     if not clickable or dims == 3:
         st.plotly_chart(fig, key=key, config={"displayModeBar": dims == 3})
         return None

@@ -107,45 +107,54 @@ def clickable_map(
     """
     rows, cols = grid
     h, w = image.shape[:2]
-    fig = go.Figure()
     if image.ndim == 3:
-        fig.add_trace(go.Image(z=image, hoverinfo="skip"))
+        base = {"type": "image", "z": image, "hoverinfo": "skip"}
     else:
-        fig.add_trace(go.Heatmap(z=image, colorscale=colorscale, showscale=False, hoverinfo="skip"))
+        base = {
+            "type": "heatmap",
+            "z": image,
+            "colorscale": colorscale,
+            "showscale": False,
+            "hoverinfo": "skip",
+        }
     cy, cx = np.meshgrid(
         (np.arange(rows) + 0.5) * h / rows - 0.5, (np.arange(cols) + 0.5) * w / cols - 0.5, indexing="ij"
     )
     rr, cc = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
-    fig.add_trace(
-        go.Scattergl(
-            x=cx.ravel(),
-            y=cy.ravel(),
-            mode="markers",
-            marker={"size": max(4, min(30, int(600 / max(rows, cols)))), "opacity": 0.01, "color": "white"},
-            customdata=np.stack([rr.ravel(), cc.ravel()], axis=1),  # for the hover label only
-            hovertemplate="row %{customdata[0]}, col %{customdata[1]}<extra></extra>",
-        )
-    )
+    points = {
+        "type": "scattergl",
+        "x": cx.ravel(),
+        "y": cy.ravel(),
+        "mode": "markers",
+        "marker": {"size": max(4, min(30, int(600 / max(rows, cols)))), "opacity": 0.01, "color": "white"},
+        "customdata": np.stack([rr.ravel(), cc.ravel()], axis=1),  # for the hover label only
+        "hovertemplate": "row %{customdata[0]}, col %{customdata[1]}<extra></extra>",
+    }
+    shapes = []
     if selected is not None:
         r, c = selected
-        fig.add_shape(
-            type="rect",
-            x0=c * w / cols - 0.5,
-            x1=(c + 1) * w / cols - 0.5,
-            y0=r * h / rows - 0.5,
-            y1=(r + 1) * h / rows - 0.5,
-            line={"color": "#ff2d55", "width": 2},
+        shapes.append(
+            {
+                "type": "rect",
+                "x0": c * w / cols - 0.5,
+                "x1": (c + 1) * w / cols - 0.5,
+                "y0": r * h / rows - 0.5,
+                "y1": (r + 1) * h / rows - 0.5,
+                "line": {"color": "#ff2d55", "width": 2},
+            }
         )
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
-    fig.update_xaxes(visible=False)
-    fig.update_layout(
-        height=height,
-        margin={"l": 0, "r": 0, "t": 30 if title else 0, "b": 0},
-        title=title,
-        dragmode=False,
-        clickmode="event+select",
-        showlegend=False,
-    )
+    layout = {  # one dict: Plotly validates each update_* call on its own, slowly
+        "xaxis": {"visible": False},
+        "yaxis": {"autorange": "reversed", "scaleanchor": "x", "visible": False},
+        "height": height,
+        "margin": {"l": 0, "r": 0, "t": 30 if title else 0, "b": 0},
+        "title": {"text": title} if title else {},
+        "dragmode": False,
+        "clickmode": "event+select",
+        "showlegend": False,
+        "shapes": shapes,
+    }
+    fig = go.Figure({"data": [base, points], "layout": layout})
     event = st.plotly_chart(
         fig, key=key, on_select="rerun", selection_mode="points", config={"displayModeBar": False}
     )
