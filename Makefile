@@ -29,6 +29,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 bench: setup
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-bench.txt
 	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 # Parity fixtures are made in a separate reference environment (see tests/parity/README.md).
