@@ -61,7 +61,7 @@ def open_page(file: str, photo: Photo) -> tuple[AppTest, float]:
 # another pixel, photo or model is everyday; another input size is a new trace (NEW_WORK).
 EVERYDAY = {
     "cnn_tensor": "Row",
-    "cnn_embedding": "Sample",  # the second photo, for the cosine similarity
+    "cnn_embedding": None,  # AppTest cannot move its select box (format_func); input size: below
     "emb_gallery": None,  # its one slider makes new variants: new work
     "emb_map": "Photo",
     "tr_compare": "CNN to compare with",
@@ -92,7 +92,11 @@ def pick_control(at: AppTest, label: str | None):
 def move(widget, step: int) -> None:
     """Set a slider or number input to its next value (wrapping), a select box to its next option."""
     if hasattr(widget, "select_index"):
-        widget.select_index(((widget.index or 0) + 1) % len(widget.options))
+        try:
+            current = widget.index if widget.index is not None else -1
+        except ValueError:  # nothing chosen yet
+            current = -1
+        widget.select_index((current + 1) % len(widget.options))
         return
     if type(widget).__name__ == "Radio":  # the radios moved here are over 0 … n − 1
         widget.set_value((widget.value + 1) % len(widget.options))
