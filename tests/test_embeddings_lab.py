@@ -134,6 +134,14 @@ def test_exports_round_trip(lab):
     np.testing.assert_array_equal(np.array(first[2:], dtype=np.float32), vectors[0])
 
 
+def test_csv_names_and_labels_never_start_a_spreadsheet_formula():
+    vectors = np.array([[-1.5, 2.0], [0.25, 3.0]], dtype=np.float32)
+    rows = embeddings.export_csv(vectors, ["=HYPERLINK(1)", "cat"], ["+evil.jpg", "cat_01.jpg"])
+    lines = rows.decode().splitlines()
+    assert lines[1].startswith("'+evil.jpg,'=HYPERLINK(1),-1.5,")  # numbers stay numbers
+    assert lines[2].startswith("cat_01.jpg,cat,0.25,")
+
+
 # --- what real embeddings do ------------------------------------------------------------------
 
 

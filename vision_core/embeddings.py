@@ -182,13 +182,20 @@ def cosine_matrix(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     return a @ b.T
 
 
+def _inert(cell: str) -> str:
+    """A file name or label as a spreadsheet shows it, never as a formula: a leading ``=``, ``+``,
+    ``-``, ``@``, tab or carriage return gets a ``'`` in front (OWASP's advice on CSV injection)."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
 def export_csv(vectors: np.ndarray, labels: Sequence[str], names: Sequence[str]) -> bytes:
-    """A CSV table: one photo a row — its name, its label, then its numbers ``v0 … v{D-1}``."""
+    """A CSV table: one photo a row — its name, its label, then its numbers ``v0 … v{D-1}``.
+    Names and labels come from learners' files, so none can start a spreadsheet formula."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["name", "label", *(f"v{i}" for i in range(vectors.shape[1]))])
     for name, label, row in zip(names, labels, np.asarray(vectors, dtype=np.float32), strict=True):
-        writer.writerow([name, label, *(repr(float(v)) for v in row)])
+        writer.writerow([_inert(name), _inert(label), *(repr(float(v)) for v in row)])
     return buffer.getvalue().encode("utf-8")
 
 
