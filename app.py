@@ -7,6 +7,9 @@ Run with ``make run`` (or ``streamlit run app.py`` inside the project's virtual 
 import streamlit as st
 
 from ui import nav, sidebar, state, warmup
+from vision_core import memory
+
+memory.keep_freed_memory()  # traces reuse freed pages instead of faulting in new ones (see module)
 
 st.set_page_config(page_title="Encoder Lens", page_icon=":material/center_focus_strong:", layout="wide")
 warmup.start()  # UMAP's numba compilation, in the background: off the learner's path

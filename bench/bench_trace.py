@@ -5,7 +5,10 @@ computes softmax(QKᵀ/√d) explicitly instead of the fused kernel, and keeps e
 matrix).  The two forwards alternate so that both see the same machine state; the median of
 the repeats is reported.
 
-    python bench/bench_trace.py [--repeats 15] [--models resnet50 efficientnet_lite0 ...]
+The app keeps freed memory for reuse (:func:`vision_core.memory.keep_freed_memory`), so the bench
+does too; ``--default-malloc`` measures with glibc's defaults instead.
+
+    python bench/bench_trace.py [--repeats 15] [--models resnet50 efficientnet_lite0 ...] [--default-malloc]
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vision_core import trace
+from vision_core import memory, trace
 from vision_core.registry import seeded_model
 
 TARGETS = {"resnet50": 1.25, "efficientnet_lite0": 1.25, "dino_vits16": 1.5, "clip_vit_b32": 1.5}
@@ -61,10 +64,12 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--models", nargs="*", default=list(TARGETS))
+    parser.add_argument("--default-malloc", action="store_true", help="glibc's defaults, not the app's")
     args = parser.parse_args()
+    tuned = False if args.default_malloc else memory.keep_freed_memory()
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, input 1×3×224×224, "
-        f"median of {args.repeats}"
+        f"median of {args.repeats}; freed memory kept for reuse as in the app: {'yes' if tuned else 'no'}"
     )
     print(
         f"{'model':<20}{'plain ms':>10}{'traced ms':>11}{'traced/plain':>14}{'target':>8}"
