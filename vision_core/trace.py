@@ -235,7 +235,9 @@ def _pair(v: int | tuple[int, ...]) -> tuple[int, int]:
 
 
 def _own_params(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters(recurse=False))
+    # module._parameters directly: parameters(recurse=False) walks torch's generic member
+    # machinery, which cost ~5 ms of every EfficientNet-Lite0 trace (248 layers)
+    return sum(p.numel() for p in module._parameters.values() if p is not None)
 
 
 class Conv2d(nn.Conv2d):
