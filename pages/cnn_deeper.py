@@ -42,13 +42,14 @@ stage = st.select_slider(
 )
 fmap = tr.array(stage)[0]  # (C, H, W)
 orders = {"order_first": text("order_first"), "order_strongest": text("order_strongest")}
-# the key carries the language: Streamlit 1.67 shows no selection when a keyed radio's labels change
-order = st.radio(
-    text("order_label"),
+order = state.remembered_choice(
+    st.radio,
+    "deeper_order",
     list(orders),
+    "order_first",
+    label=text("order_label"),
     format_func=orders.get,
     horizontal=True,
-    key=f"deeper_order_{state.lang()}",
 )
 shown = (
     list(range(min(MOSAIC, len(fmap)))) if order == "order_first" else list(strongest_channels(fmap, MOSAIC))

@@ -121,13 +121,14 @@ else:
 st.header(text("compare_heading"))
 st.markdown(text("compare_intro"))
 sources = {"sample": text("source_sample"), "upload": text("source_upload")}
-# the key carries the language: Streamlit 1.67 shows no selection when a keyed radio's labels change
-source = st.radio(
-    text("source_label"),
+source = state.remembered_choice(
+    st.radio,
+    "emb_source",
     list(sources),
+    "sample",
+    label=text("source_label"),
     format_func=sources.get,
     horizontal=True,
-    key=f"emb_source_{state.lang()}",
 )
 second = None
 if source == "sample":

@@ -24,9 +24,14 @@ KERNEL = STRIDE = 2
 st.markdown(text("pocket_intro", kernel=KERNEL, stride=STRIDE))
 pocket = run_pocket_cnn()
 grids = {"map_picture": POCKET_IMAGE, "map_relu_a": pocket.relu["A"], "map_relu_b": pocket.relu["B"]}
-# the key carries the language: Streamlit 1.67 shows no selection when a keyed radio's labels change
-which = st.radio(
-    text("map_label"), list(grids), format_func=text, horizontal=True, key=f"pool_pocket_map_{state.lang()}"
+which = state.remembered_choice(
+    st.radio,
+    "pool_pocket_map",
+    list(grids),
+    "map_picture",
+    label=text("map_label"),
+    format_func=text,
+    horizontal=True,
 )
 grid = grids[which]
 results = {op: pool_windows(grid, op, kernel=KERNEL, stride=STRIDE) for op in ("max", "avg", "stride2")}

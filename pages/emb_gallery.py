@@ -37,13 +37,14 @@ kinds = right.multiselect(
     key=f"lab_kinds_{state.lang()}",
 )
 by_names = {"photo": text("label_by_photo"), "kind": text("label_by_kind")}
-label_by = st.radio(
-    text("label_by"),
+label_by = state.remembered_choice(
+    st.radio,
+    "lab_label_by",
     list(by_names),
-    index=list(by_names).index(spec.label_by),
+    spec.label_by,
+    label=text("label_by"),
     format_func=by_names.get,
     horizontal=True,
-    key=f"lab_label_by_{state.lang()}",
 )
 lab.set_spec(lab.GallerySpec(tuple(ids), int(variants), tuple(kinds), spec.seed, label_by))
 

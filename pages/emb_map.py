@@ -37,13 +37,13 @@ min_dist = cols[2].slider(
     text("min_dist_label"), 0.0, 0.99, 0.1, 0.01, key="lab_min_dist", help=text("min_dist_help")
 )
 metric = cols[3].selectbox(text("metric_label"), list(projection.METRICS), key="lab_metric")
-# keys of widgets whose options are shown translated carry the language: the browser keeps no
-# selection when a radio's option texts change under the same key
-colour_by = cols[4].radio(
-    text("colour_by"),
+colour_by = state.remembered_choice(
+    cols[4].radio,
+    "lab_colour",
     ["label", "cluster"],
+    "label",
+    label=text("colour_by"),
     format_func=lambda c: text(f"colour_opt_{c}"),
-    key=f"lab_colour_{state.lang()}",
     horizontal=True,
 )
 if colour_by == "cluster":
@@ -121,12 +121,14 @@ st.markdown(text("others_compare"))
 st.header(text("place_heading"))
 st.markdown(text("place_intro"))
 sources = {"sidebar": text("place_sidebar"), "upload": text("place_upload")}
-source = st.radio(
-    text("place_source"),
+source = state.remembered_choice(
+    st.radio,
+    "lab_place_source",
     list(sources),
+    "sidebar",
+    label=text("place_source"),
     format_func=sources.get,
     horizontal=True,
-    key=f"lab_place_source_{state.lang()}",
 )
 new_item = None
 if source == "sidebar":

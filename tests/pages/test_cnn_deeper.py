@@ -44,7 +44,7 @@ def test_stage_channel_and_receptive_field(lite0_trace):
     past_edge = box.clipped(224, 224) != box
     assert any("only ever saw padding" in c.value for c in at.caption) == past_edge
 
-    at.radio(key="deeper_order_en").set_value("order_strongest").run()
+    at.radio(key="deeper_order__en").set_value("order_strongest").run()
     assert_ok(at)
     caption = next(c.value for c in at.caption if c.value.startswith("16 of the 80 channels of stage4"))
     means = lite0_trace.array("stage4")[0].mean(axis=(1, 2))

@@ -70,7 +70,7 @@ def test_second_photo_from_the_samples(lite0):
 
 def test_second_photo_uploaded_bad_then_good(lite0):
     at = open_page(PAGE)
-    at.radio(key="emb_source_en").set_value("upload").run()
+    at.radio(key="emb_source__en").set_value("upload").run()
     assert_ok(at)
     at.file_uploader(key="emb_upload").set_value(("notes.png", b"%PDF-1.4 not a photo", "image/png")).run()
     assert_ok(at)

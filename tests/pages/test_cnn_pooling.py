@@ -54,7 +54,7 @@ def test_pocket_pooling_three_ways():
     )
     assert expected in markdown(at)
 
-    at.radio(key="pool_pocket_map_en").set_value("map_relu_b").run()
+    at.radio(key="pool_pocket_map__en").set_value("map_relu_b").run()
     assert_ok(at)
     relu_b = run_pocket_cnn().relu["B"]
     np.testing.assert_array_equal(chart(at, "Max-pool · 1×1"), pool2d(relu_b, "max"))

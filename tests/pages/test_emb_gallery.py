@@ -42,7 +42,7 @@ def test_samples_variants_and_labels_by_kind():
     assert_ok(at)
     assert len(table(at)) == 4
     at.multiselect(key="lab_samples").select("brick").run()
-    at.radio(key="lab_label_by_en").set_value("kind").run()
+    at.radio(key="lab_label_by__en").set_value("kind").run()
     assert_ok(at)
     assert list(table(at)["label"]) == ["photograph"] * 4 + ["texture"]
     at.number_input(key="lab_variants").set_value(2).run()

@@ -46,7 +46,7 @@ def test_controls_3d_metric_and_clusters():
     at.slider(key="lab_neighbors").set_value(5).run()
     at.slider(key="lab_min_dist").set_value(0.5).run()
     at.selectbox(key="lab_metric").set_value("euclidean").run()
-    at.radio(key="lab_colour_en").set_value("cluster").run()
+    at.radio(key="lab_colour__en").set_value("cluster").run()
     assert_ok(at)
     assert "UMAP with 5 neighbours" in exp.markdown(at)
     assert at.number_input(key="lab_map_k").value == 4
@@ -59,7 +59,7 @@ def test_controls_3d_metric_and_clusters():
 def test_where_does_my_photo_land(source):
     at = open_page(PAGE, **exp.session())
     if source == "upload":
-        at.radio(key="lab_place_source_en").set_value("upload").run()
+        at.radio(key="lab_place_source__en").set_value("upload").run()
         at.file_uploader(key="lab_place_upload").set_value(("report.png", b"%PDF-1.4", "image/png")).run()
         assert_ok(at)
         assert any("**report.png** cannot be used" in e.value for e in at.error)
