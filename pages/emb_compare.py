@@ -100,7 +100,7 @@ for col, (tag, c) in zip(map_cols, choices.items(), strict=True):
         lab.scatter(
             m.coords, labels, hover, key=f"lab_compare_map_{tag}", height=360, clickable=False, legend=False
         )
-st.caption(text("maps_note"))
+st.caption(text("maps_note", k=m.params["n_neighbors"]))  # the neighbours UMAP really used
 
 st.header(text("photo_heading"))
 ab = per_photo[("A", "B")]
