@@ -7,7 +7,7 @@ Run with ``make run`` (or ``streamlit run app.py`` inside the project's virtual 
 import streamlit as st
 
 from ui import nav, sidebar, state, warmup
-from vision_core import memory
+from vision_core.engine import memory
 
 memory.keep_freed_memory()  # traces reuse freed pages instead of faulting in new ones (see module)
 

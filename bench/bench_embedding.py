@@ -3,8 +3,8 @@
 The network is the embedded EfficientNet-Lite0 (real ImageNet weights).  ONNX Runtime — the
 fastest CPU engine a user would pick instead — runs the same ``forward_features`` exported to
 ONNX (opset 17, dynamic batch), with all graph optimisations and as many threads as PyTorch
-uses.  Ours is :func:`vision_core.embeddings.embed`'s network: the folded copy of
-:mod:`vision_core.folding`, ``EMBED_BATCH`` photos per forward pass.  Every engine sees the same
+uses.  Ours is :func:`vision_core.embeddings.vectors.embed`'s network: the folded copy of
+:mod:`vision_core.embeddings.folding`, ``EMBED_BATCH`` photos per forward pass.  Every engine sees the same
 input tensors; the measurements alternate so that all of them see the same machine state, and the
 median of the repeats is printed (each timed run follows a pause and an untimed run of the same
 engine, so that no engine is timed while the other's worker threads are still spinning).
@@ -31,7 +31,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vision_core import embeddings, folding, gallery, memory, registry, samples
+from vision_core import samples
+from vision_core.embeddings import folding, gallery
+from vision_core.embeddings import vectors as embeddings
+from vision_core.engine import encoders, memory
 
 NAME = "efficientnet_lite0"
 
@@ -105,10 +108,10 @@ def main() -> None:
     args = parser.parse_args()
     tuned = memory.keep_freed_memory()  # as the app runs (ONNX Runtime has its own arena)
 
-    model = registry.load_model(NAME)
+    model = encoders.load_model(NAME)
     net = folding.inference_copy(model)
     items = photos(32)
-    x32 = torch.cat([registry.preprocess(it.image(), NAME) for it in items])  # (32, 3, 224, 224)
+    x32 = torch.cat([encoders.preprocess(it.image(), NAME) for it in items])  # (32, 3, 224, 224)
     x1 = x32[:1].contiguous()
     channels_last = copy.deepcopy(model).to(memory_format=torch.channels_last)
 

@@ -5,7 +5,7 @@ computes softmax(QKᵀ/√d) explicitly instead of the fused kernel, and keeps e
 matrix).  The two forwards alternate so that both see the same machine state; the median of
 the repeats is reported.
 
-The app keeps freed memory for reuse (:func:`vision_core.memory.keep_freed_memory`), so the bench
+The app keeps freed memory for reuse (:func:`vision_core.engine.memory.keep_freed_memory`), so the bench
 does too; ``--default-malloc`` measures with glibc's defaults instead.
 
     python bench/bench_trace.py [--repeats 15] [--models resnet50 efficientnet_lite0 ...] [--default-malloc]
@@ -23,8 +23,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vision_core import memory, trace
-from vision_core.registry import seeded_model
+from vision_core import trace
+from vision_core.engine import memory
+from vision_core.engine.encoders import seeded_model
 
 TARGETS = {"resnet50": 1.25, "efficientnet_lite0": 1.25, "dino_vits16": 1.5, "clip_vit_b32": 1.5}
 

@@ -37,8 +37,9 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from ui.state import Photo  # noqa: E402
 from ui.transformer import ATTENTION_KEEP  # noqa: E402
-from vision_core import registry, trace  # noqa: E402
-from vision_core.preprocess import load_image  # noqa: E402
+from vision_core import trace  # noqa: E402
+from vision_core.engine import encoders  # noqa: E402
+from vision_core.engine.preprocess import load_image  # noqa: E402
 from vision_core.samples import load_sample  # noqa: E402
 
 APP = str(ROOT / "app.py")
@@ -101,12 +102,12 @@ def widget_changes(photo: Photo, repeats: int) -> dict[str, list[float]]:
 def first_trace(repeats: int) -> tuple[float, list[float]]:
     """The very first trace in this process (torch's kernels and allocator still cold), then the
     first trace of each new photo on a warm model, as on a server that has served anyone before."""
-    model = registry.seeded_model(NAME)
+    model = encoders.seeded_model(NAME)
     times = []
     for seed in range(repeats + 1):
         photo = fresh_photo(1000 + seed)
         t0 = time.perf_counter()
-        x = registry.preprocess_photo(load_image(photo.data), NAME).tensor
+        x = encoders.preprocess_photo(load_image(photo.data), NAME).tensor
         trace(model, x, keep=ATTENTION_KEEP).compact(np.float16)
         times.append(1e3 * (time.perf_counter() - t0))
     return times[0], times[1:]
@@ -131,7 +132,7 @@ def main() -> None:
     )
 
     t0 = time.perf_counter()
-    registry.seeded_model(NAME)
+    encoders.seeded_model(NAME)
     build_ms = 1e3 * (time.perf_counter() - t0)
     print(f"\nbuilding the model once (cached for every learner afterwards): {build_ms:.0f} ms")
 

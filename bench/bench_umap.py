@@ -4,8 +4,8 @@ The embeddings are real EfficientNet-Lite0 vectors of the bundled samples and th
 variants, tiled with a little noise up to 1,000 and 5,000 rows (a class's gallery).  Each
 scenario runs in a fresh Python process, so "cold" really includes numba's compilation:
 
-- cold: the first :func:`vision_core.projection.umap_map` of a process;
-- after warm-up: the first map after :func:`vision_core.projection.warm_up` — what a learner
+- cold: the first :func:`vision_core.embeddings.projection.umap_map` of a process;
+- after warm-up: the first map after :func:`vision_core.embeddings.projection.warm_up` — what a learner
   waits for, since the app warms up in a background thread at start;
 - warm: the same map again in the same process.
 
@@ -36,11 +36,14 @@ TARGETS = {1000: 3.0, 5000: 5.0}
 def real_like(n: int, seed: int = 0) -> np.ndarray:
     """``n`` Lite0 embeddings: the 24 samples and 41 augmented variants of each (1,008 real
     vectors), tiled with noise of 10% of each number's spread."""
-    from vision_core import embeddings, gallery, registry, samples
+    from vision_core import samples
+    from vision_core.embeddings import gallery
+    from vision_core.embeddings import vectors as embeddings
+    from vision_core.engine import encoders
 
     items = gallery.sample_items([s.id for s in samples.list_samples()], 41)
     vectors = embeddings.embed(
-        registry.load_model("efficientnet_lite0"), (it.image() for it in items), "efficientnet_lite0"
+        encoders.load_model("efficientnet_lite0"), (it.image() for it in items), "efficientnet_lite0"
     )
     rng = np.random.default_rng(seed)
     rows = vectors[np.arange(n) % len(vectors)]
@@ -52,7 +55,7 @@ def scenario(path: str, mode: str) -> dict:
     """Run in a fresh process: import, (warm up), map, map again, place one photo."""
     out: dict = {}
     t = time.perf_counter()
-    from vision_core import projection
+    from vision_core.embeddings import projection
 
     out["import"] = time.perf_counter() - t
     x = np.load(path)

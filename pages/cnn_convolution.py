@@ -8,9 +8,11 @@ import streamlit as st
 from lessons import lesson
 from ui import cache, show, state
 from ui.grids import HIGHLIGHT, number_grid
-from vision_core import conv_sandbox, figures, pixels, registry
-from vision_core.convolution import conv_macs, conv_params, output_size
-from vision_core.pocket import POCKET_FILTERS, POCKET_IMAGE, sliding_windows
+from vision_core import figures
+from vision_core.cnn import conv_sandbox, pixels
+from vision_core.cnn.convolution import conv_macs, conv_params, output_size
+from vision_core.cnn.pocket import POCKET_FILTERS, POCKET_IMAGE, sliding_windows
+from vision_core.engine import encoders
 
 text = lesson("cnn_convolution", state.lang())
 photo = state.current_photo()
@@ -78,8 +80,8 @@ st.markdown(text("pocket_size", size=picture.shape[0], k=kernel.shape[0], out=ou
 st.header(text("real_heading"))
 choice = show.choose_model("cnn", allow_random_toggle=True, key="conv_random")
 model = show.load(choice)
-model_title = registry.spec(choice.name).title
-shapes = cache.shape_table(choice.name, registry.preprocessing(choice.name).crop)
+model_title = encoders.spec(choice.name).title
+shapes = cache.shape_table(choice.name, encoders.preprocessing(choice.name).crop)
 conv = next(s for s in shapes if s.kind == "conv")  # the first layer
 meta = conv.meta
 keep = (conv.name,)

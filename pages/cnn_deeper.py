@@ -7,9 +7,9 @@ import streamlit as st
 from lessons import lesson
 from ui import cache, feature_views, show, state
 from ui.feature_views import HIGHLIGHT, draw
-from vision_core import figures, registry
-from vision_core.convolution import receptive_fields
-from vision_core.stages import (
+from vision_core import figures
+from vision_core.cnn.convolution import receptive_fields
+from vision_core.cnn.stages import (
     consumers,
     format_shape,
     receptive_box,
@@ -18,6 +18,7 @@ from vision_core.stages import (
     stage_of_steps,
     strongest_channels,
 )
+from vision_core.engine import encoders
 
 MOSAIC = 16
 text = lesson("cnn_deeper", state.lang())
@@ -28,7 +29,7 @@ st.markdown(text("intro"))
 
 choice = show.choose_model("cnn", allow_random_toggle=True, key="deeper_random")
 model = show.load(choice)
-title = registry.spec(choice.name).title
+title = encoders.spec(choice.name).title
 tr = cache.traced(photo.key, photo.data, choice.name, choice.weights, keep=tuple(model.stages))
 
 # --- stage by stage -----------------------------------------------------------------------
@@ -151,7 +152,7 @@ table_model = a.selectbox(
     text("table_model_label"),
     cnns,
     index=cnns.index(state.model_name("cnn")),
-    format_func=lambda n: registry.spec(n).title,
+    format_func=lambda n: encoders.spec(n).title,
     key="deeper_table_model",
 )
 size = int(
@@ -159,7 +160,7 @@ size = int(
         text("table_size_label"),
         32,
         640,
-        registry.preprocessing(table_model).crop,
+        encoders.preprocessing(table_model).crop,
         step=1,
         key="deeper_table_size",
     )
@@ -185,7 +186,7 @@ st.dataframe(
 st.caption(
     text(
         "table_caption",
-        model=registry.spec(table_model).title,
+        model=encoders.spec(table_model).title,
         input=format_shape(table[0].shape),
         dim=table[-1].numbers,
         params=sum(r.params for r in table),

@@ -9,11 +9,12 @@ from lessons import lesson
 from ui import cache, feature_views, show, state
 from ui.feature_views import HIGHLIGHT, draw
 from ui.sidebar import UPLOAD_TYPES
-from vision_core import registry, samples
-from vision_core.embeddings import cosine_similarity, describe_vector, global_pools, pooled_lengths
+from vision_core import samples
+from vision_core.cnn.stages import format_shape, strongest_channels
+from vision_core.embeddings.vectors import cosine_similarity, describe_vector, global_pools, pooled_lengths
+from vision_core.engine import encoders
+from vision_core.engine.preprocess import ImageError
 from vision_core.predictions import top_k
-from vision_core.preprocess import ImageError
-from vision_core.stages import format_shape, strongest_channels
 
 SHOW = 4
 text = lesson("cnn_embedding", state.lang())
@@ -23,8 +24,8 @@ show.photo_error_banner()
 st.markdown(text("intro"))
 
 choice = show.choose_model("cnn")
-spec = registry.spec(choice.name)
-structure = cache.shape_table(choice.name, registry.preprocessing(choice.name).crop)
+spec = encoders.spec(choice.name)
+structure = cache.shape_table(choice.name, encoders.preprocessing(choice.name).crop)
 gap_step = structure.of_kind("gap")[0].name
 grid_step = structure[gap_step].inputs[0]
 keep = (grid_step, gap_step, "embedding", "probs")

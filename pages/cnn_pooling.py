@@ -6,11 +6,17 @@ import streamlit as st
 from lessons import lesson
 from ui import cache, feature_views, show, state
 from ui.feature_views import HIGHLIGHT, SECOND, draw
-from vision_core import registry
-from vision_core.convolution import conv_breakdown, output_size
-from vision_core.pocket import POCKET_IMAGE, pool2d, run_pocket_cnn
-from vision_core.pooling import downsampling_steps, edge_never_read, padding_mask, pool_window, pool_windows
-from vision_core.stages import Box, format_shape, peak_position, strongest_channels
+from vision_core.cnn.convolution import conv_breakdown, output_size
+from vision_core.cnn.pocket import POCKET_IMAGE, pool2d, run_pocket_cnn
+from vision_core.cnn.pooling import (
+    downsampling_steps,
+    edge_never_read,
+    padding_mask,
+    pool_window,
+    pool_windows,
+)
+from vision_core.cnn.stages import Box, format_shape, peak_position, strongest_channels
+from vision_core.engine import encoders
 
 text = lesson("cnn_pooling", state.lang())
 photo = state.current_photo()
@@ -80,8 +86,8 @@ if dropped := edge_never_read(grid.shape[0], KERNEL, STRIDE):
 st.header(text("real_heading"))
 choice = show.choose_model("cnn", allow_random_toggle=True, key="pool_random")
 model = show.load(choice)
-title = registry.spec(choice.name).title
-size = registry.preprocessing(choice.name).crop
+title = encoders.spec(choice.name).title
+size = encoders.preprocessing(choice.name).crop
 steps = downsampling_steps(cache.shape_table(choice.name, size))
 kind = {d.name: text("kind_" + d.kind.replace("-", "_").replace(" ", "_")) for d in steps}
 pools = [d for d in steps if d.kind.endswith("pool")]

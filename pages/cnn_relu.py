@@ -7,8 +7,9 @@ import streamlit as st
 
 from lessons import lesson
 from ui import cache, feature_views, grids, show, state
-from vision_core import activations, registry
-from vision_core.pocket import run_pocket_cnn
+from vision_core.cnn import activations
+from vision_core.cnn.pocket import run_pocket_cnn
+from vision_core.engine import encoders
 
 text = lesson("cnn_relu", state.lang())
 photo = state.current_photo()
@@ -34,9 +35,9 @@ st.markdown(text("pocket_text", neg_a=a.negatives, neg_b=b.negatives, size=a.siz
 # --- the real network -----------------------------------------------------------------------
 st.header(text("real_heading"))
 choice = show.choose_model("cnn", allow_random_toggle=True, key="relu_random")
-title = registry.spec(choice.name).title
+title = encoders.spec(choice.name).title
 relu = next(
-    s for s in cache.shape_table(choice.name, registry.preprocessing(choice.name).crop) if s.kind == "relu"
+    s for s in cache.shape_table(choice.name, encoders.preprocessing(choice.name).crop) if s.kind == "relu"
 )  # the first activation
 bn, function = relu.inputs[0], relu.meta["function"]
 tr = cache.traced(

@@ -6,13 +6,14 @@ import streamlit as st
 
 from lessons import lesson
 from ui import cache, show, state
-from vision_core import pixels, registry
+from vision_core.cnn import pixels
+from vision_core.engine import encoders
 
 text = lesson("cnn_tensor", state.lang())
 photo = state.current_photo()
 name = state.model_name("cnn")  # preprocessing needs no weights: always the learner's choice
-title = registry.spec(name).title
-prep = registry.preprocessing(name)
+title = encoders.spec(name).title
+prep = encoders.preprocessing(name)
 st.title(text("title"))
 show.photo_error_banner()
 st.markdown(text("intro", model=title))

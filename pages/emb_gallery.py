@@ -7,7 +7,9 @@ import streamlit as st
 
 from lessons import lesson
 from ui import lab, state
-from vision_core import embeddings, gallery, samples
+from vision_core import samples
+from vision_core.embeddings import gallery
+from vision_core.embeddings import vectors as embeddings
 
 text = lesson("emb_gallery", state.lang())
 lab.start_warm_up()

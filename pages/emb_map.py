@@ -7,8 +7,8 @@ import streamlit as st
 from lessons import lesson
 from ui import lab, state
 from ui import sidebar as sidebar_ui
-from vision_core import gallery, neighbours, projection
-from vision_core.preprocess import ImageError
+from vision_core.embeddings import gallery, neighbours, projection
+from vision_core.engine.preprocess import ImageError
 
 text = lesson("emb_map", state.lang())
 lab.start_warm_up()

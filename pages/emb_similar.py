@@ -6,7 +6,7 @@ import streamlit as st
 
 from lessons import lesson
 from ui import lab, state
-from vision_core import neighbours
+from vision_core.embeddings import neighbours
 
 text = lesson("emb_similar", state.lang())
 st.title(text("title"))

@@ -4,13 +4,13 @@ import streamlit as st
 
 from lessons import lesson
 from ui import cache, nav, show, state
-from vision_core import registry
+from vision_core.engine import encoders
 from vision_core.predictions import top_k
 
 text = lesson("start", state.lang())
 photo = state.current_photo()
-name = registry.DEFAULT_MODEL
-spec = registry.spec(name)
+name = encoders.DEFAULT_MODEL
+spec = encoders.spec(name)
 
 st.title(text("title"))
 st.markdown(text("intro"))

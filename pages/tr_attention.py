@@ -8,8 +8,10 @@ import streamlit as st
 from lessons import lesson
 from ui import show, state, transformer
 from ui.feature_views import HIGHLIGHT, draw
-from vision_core import figures, registry, tokens
-from vision_core.attention import FLAT_SHARE, attention_spread, mean_over_heads
+from vision_core import figures
+from vision_core.engine import encoders
+from vision_core.transformer import tokens
+from vision_core.transformer.attention import FLAT_SHARE, attention_spread, mean_over_heads
 
 PER_ROW = 6
 FUSIONS = ("mean", "min", "max")
@@ -20,7 +22,7 @@ show.photo_error_banner()
 st.markdown(text("intro"))
 
 choice = show.choose_model("transformer", allow_random_toggle=True, key="tr_attention_random")
-spec = registry.spec(choice.name)
+spec = encoders.spec(choice.name)
 keep_aspect = transformer.keep_aspect_toggle("tr_attention_keep_aspect")
 args = (photo.key, photo.data, choice.name, choice.weights, keep_aspect)
 views = transformer.attention_views(*args)

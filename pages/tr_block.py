@@ -9,9 +9,10 @@ import streamlit as st
 from lessons import lesson
 from ui import show, state, transformer
 from ui.feature_views import HIGHLIGHT, draw
-from vision_core import registry, tokens
-from vision_core.blocks import activation_curve
-from vision_core.stages import format_shape
+from vision_core.cnn.stages import format_shape
+from vision_core.engine import encoders
+from vision_core.transformer import tokens
+from vision_core.transformer.blocks import activation_curve
 
 FIRST = 4  # numbers shown per step
 text = lesson("tr_block", state.lang())
@@ -19,7 +20,7 @@ photo = state.current_photo()
 st.title(text("title"))
 show.photo_error_banner()
 choice = show.choose_model("transformer")
-spec = registry.spec(choice.name)
+spec = encoders.spec(choice.name)
 model = show.load(choice)
 st.markdown(text("intro", depth=len(model.blocks), model=spec.title))
 keep_aspect = transformer.keep_aspect_toggle("tr_block_keep_aspect")

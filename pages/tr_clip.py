@@ -8,10 +8,11 @@ import streamlit as st
 from lessons import lesson
 from ui import feature_views, show, state, transformer
 from ui.feature_views import draw
-from vision_core import registry, tokens
-from vision_core.attention import attention_spread
-from vision_core.embeddings import describe_vector
-from vision_core.stages import format_shape
+from vision_core.cnn.stages import format_shape
+from vision_core.embeddings.vectors import describe_vector
+from vision_core.engine import encoders
+from vision_core.transformer import tokens
+from vision_core.transformer.attention import attention_spread
 
 text = lesson("tr_clip", state.lang())
 photo = state.current_photo()
@@ -29,7 +30,7 @@ def vector_chart(values, key: str, title: str) -> None:
 
 
 # --- RN50: attention pooling vs GAP ---------------------------------------------------------
-rn_title = registry.spec("clip_rn50").title
+rn_title = encoders.spec("clip_rn50").title
 st.header(text("pool_heading", model=rn_title))
 rn = transformer.fixed_choice("clip_rn50", random=random)
 pool = transformer.clip_pool(photo.key, photo.data, rn.weights)
@@ -101,12 +102,12 @@ st.markdown(
 transformer.untrained_note(rn)
 
 # --- ViT-B/32: the extra LayerNorm ----------------------------------------------------------
-vit_title = registry.spec("clip_vit_b32").title
+vit_title = encoders.spec("clip_vit_b32").title
 st.header(text("ln_heading", model=vit_title))
 vit = transformer.fixed_choice("clip_vit_b32", random=random)
 tr, ln = transformer.clip_vit(photo.key, photo.data, vit.weights)
 n_tokens, dim = tr["pos_added"].shape[1:]
-grid = tokens.patch_arithmetic(*tr["input"].shape[-2:], registry.spec("clip_vit_b32").patch)
+grid = tokens.patch_arithmetic(*tr["input"].shape[-2:], encoders.spec("clip_vit_b32").patch)
 st.markdown(
     text(
         "ln_text",

@@ -8,8 +8,10 @@ import streamlit as st
 from lessons import lesson
 from ui import feature_views, show, state, transformer
 from ui.feature_views import draw
-from vision_core import figures, registry, tokens
-from vision_core.stages import format_shape
+from vision_core import figures
+from vision_core.cnn.stages import format_shape
+from vision_core.engine import encoders
+from vision_core.transformer import tokens
 
 FILTERS = 64  # kernels drawn
 CHANNEL_COLOURS = ("#e4572e", "#4caf50", "#2e86de")  # R, G, B
@@ -20,7 +22,7 @@ show.photo_error_banner()
 st.markdown(text("intro"))
 
 choice = show.choose_model("transformer")
-spec = registry.spec(choice.name)
+spec = encoders.spec(choice.name)
 keep_aspect = transformer.keep_aspect_toggle("tr_patches_keep_aspect")
 pixels = transformer.network_pixels(photo.key, photo.data, choice.name, keep_aspect)
 height, width = pixels.shape[:2]
@@ -42,10 +44,10 @@ st.markdown(
         tokens=grid.tokens,
     )
 )
-sizes = sorted({s.patch for s in registry.MODELS.values() if s.family == "vit"}, reverse=True)
+sizes = sorted({s.patch for s in encoders.MODELS.values() if s.family == "vit"}, reverse=True)
 for col, p in zip(st.columns(len(sizes)), sizes, strict=True):
     other = tokens.patch_arithmetic(height, width, p)
-    users = ", ".join(s.title for s in registry.MODELS.values() if s.patch == p)
+    users = ", ".join(s.title for s in encoders.MODELS.values() if s.patch == p)
     col.image(
         figures.grid_lines(pixels, p),
         width="stretch",

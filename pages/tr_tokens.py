@@ -8,8 +8,11 @@ import streamlit as st
 from lessons import lesson
 from ui import show, state, transformer
 from ui.feature_views import draw
-from vision_core import attention, embeddings, figures, registry, tokens
-from vision_core.stages import format_shape
+from vision_core import figures
+from vision_core.cnn.stages import format_shape
+from vision_core.embeddings import vectors as embeddings
+from vision_core.engine import encoders
+from vision_core.transformer import attention, tokens
 
 SHOW_TOKENS, SHOW_DIMS = 8, 32
 text = lesson("tr_tokens", state.lang())
@@ -19,7 +22,7 @@ show.photo_error_banner()
 st.markdown(text("intro"))
 
 choice = show.choose_model("transformer")
-spec = registry.spec(choice.name)
+spec = encoders.spec(choice.name)
 model = show.load(choice)
 keep_aspect = transformer.keep_aspect_toggle("tr_tokens_keep_aspect")
 tr = transformer.token_trace(photo.key, photo.data, choice.name, choice.weights, keep_aspect)
@@ -146,7 +149,7 @@ st.markdown(text(key, near=near.neighbours, far=near.far, all=near.all_pairs))
 st.header(text("ln_heading"))
 if "norm_pre" not in tr:
     st.info(
-        text("ln_absent", model=spec.title, clip=registry.spec("clip_vit_b32").title), icon=":material/info:"
+        text("ln_absent", model=spec.title, clip=encoders.spec("clip_vit_b32").title), icon=":material/info:"
     )
 else:
     ln = transformer.norm_breakdown(

@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from vision_core import activations, load_model, preprocess, trace
+from vision_core import load_model, preprocess, trace
+from vision_core.cnn import activations
 from vision_core.samples import load_sample
 
 X = np.array([-8.0, -6.0, -2.5, -1.0, -0.1, 0.0, 0.1, 1.0, 2.5, 5.99, 6.0, 6.5, 9.0], dtype=np.float32)

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from vision_core import trace
-from vision_core.attention import (
+from vision_core.engine.encoders import seeded_model
+from vision_core.transformer.attention import (
     attention_layers,
     cls_attention,
     grid_shape,
@@ -17,7 +18,6 @@ from vision_core.attention import (
     token_attention,
     upsample,
 )
-from vision_core.registry import seeded_model
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from vision_core import trace
-from vision_core.attention_pool import KEEP, attention_pool
-from vision_core.registry import seeded_model
+from vision_core.engine.encoders import seeded_model
+from vision_core.transformer.attention_pool import KEEP, attention_pool
 
 
 @pytest.fixture(scope="module")

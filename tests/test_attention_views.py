@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from vision_core import trace
-from vision_core.attention import (
+from vision_core.engine.encoders import seeded_model
+from vision_core.engine.trace import Step, Trace
+from vision_core.transformer.attention import (
     FLAT_SHARE,
     attention_spread,
     attention_views,
@@ -18,8 +20,6 @@ from vision_core.attention import (
     probs,
     uniform_attention_distance,
 )
-from vision_core.registry import seeded_model
-from vision_core.trace import Step, Trace
 
 
 def test_spread_of_even_and_single_patch_maps():
@@ -77,7 +77,7 @@ def test_attention_views_gather_the_per_layer_maps():
 
 def test_overlay_grid_is_the_nearest_upsampled_overlay():
     from vision_core import figures
-    from vision_core.attention import upsample
+    from vision_core.transformer.attention import upsample
 
     rng = np.random.default_rng(0)
     photo = rng.integers(0, 256, (224, 336, 3), dtype=np.uint8)

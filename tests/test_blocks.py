@@ -9,8 +9,8 @@ import torch
 from torch.nn import functional as F
 
 from vision_core import trace
-from vision_core.blocks import OPS, activation_curve, block_walkthrough, gelu
-from vision_core.registry import seeded_model
+from vision_core.engine.encoders import seeded_model
+from vision_core.transformer.blocks import OPS, activation_curve, block_walkthrough, gelu
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from vision_core.compare import count_parameters, encoder_facts
-from vision_core.convolution import shape_table
-from vision_core.registry import seeded_model
+from vision_core.cnn.convolution import shape_table
+from vision_core.engine.encoders import seeded_model
+from vision_core.transformer.compare import count_parameters, encoder_facts
 
 
 def test_cnn_and_vit_facts():

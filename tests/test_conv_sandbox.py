@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from vision_core import conv_sandbox, figures, load_model, preprocess, trace
-from vision_core.convolution import conv_breakdown, output_size
-from vision_core.pocket import POCKET_FILTERS, POCKET_IMAGE, sliding_windows
+from vision_core import figures, load_model, preprocess, trace
+from vision_core.cnn import conv_sandbox
+from vision_core.cnn.convolution import conv_breakdown, output_size
+from vision_core.cnn.pocket import POCKET_FILTERS, POCKET_IMAGE, sliding_windows
 from vision_core.samples import load_sample
 
 
@@ -24,8 +25,11 @@ def direct_conv(image, kernel, stride=1, padding=0, dilation=1):
     out = np.zeros((out_h, out_w))
     for y in range(out_h):
         for x in range(out_w):
-            out[y, x] = sum(img[y * stride + i * dilation, x * stride + j * dilation] * k[i, j]
-                            for i in range(kh) for j in range(kw))
+            out[y, x] = sum(
+                img[y * stride + i * dilation, x * stride + j * dilation] * k[i, j]
+                for i in range(kh)
+                for j in range(kw)
+            )
     return out
 
 
@@ -42,7 +46,7 @@ def test_pocket_output_grows_window_by_window_into_the_direct_sums(name):
         np.testing.assert_array_equal(so_far[filled], expected[filled])
     # every window's value is the sum of its products, which are its patch times the filter
     for w in windows:
-        np.testing.assert_array_equal(w.patch, POCKET_IMAGE[w.y:w.y + 2, w.x:w.x + 2])
+        np.testing.assert_array_equal(w.patch, POCKET_IMAGE[w.y : w.y + 2, w.x : w.x + 2])
         assert w.value == (w.patch * kernel).sum() == expected[w.y, w.x]
 
 
@@ -109,7 +113,9 @@ def test_footprint_marks_the_cells_one_output_reads():
     factor = 5
     pic = conv_sandbox.footprint_picture(image, 3, stride=2, padding=1, dilation=2, y=1, x=0, factor=factor)
     assert pic.shape == (8 * factor, 8 * factor, 3)
-    centres = pic[factor // 2::factor, factor // 2::factor]  # one pixel inside each cell, off the grid lines
+    centres = pic[
+        factor // 2 :: factor, factor // 2 :: factor
+    ]  # one pixel inside each cell, off the grid lines
     rgb = centres.astype(int)
     red = rgb[..., 0] - rgb[..., 1] > 60  # grey cells have R = G, padding has R < G
     rows, cols = conv_sandbox.window_cells(3, 2, 2, 1, 0)
@@ -141,7 +147,8 @@ def test_tile_box_finds_each_tile_of_a_mosaic():
         left, top, right, bottom = conv_sandbox.tile_box(i, 7, (5, 4), pad=2)
         np.testing.assert_allclose(mosaic[top:bottom, left:right], figures.normalize(maps[i]))
     assert conv_sandbox.tile_box(3, 7, (5, 4), pad=2, scale=3) == tuple(
-        3 * v for v in conv_sandbox.tile_box(3, 7, (5, 4), pad=2))
+        3 * v for v in conv_sandbox.tile_box(3, 7, (5, 4), pad=2)
+    )
     with pytest.raises(IndexError):
         conv_sandbox.tile_box(7, 7, (5, 4))
 

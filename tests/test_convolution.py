@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from vision_core import load_model, preprocess, trace
-from vision_core.convolution import (
+from vision_core.cnn.convolution import (
     conv_breakdown,
     conv_macs,
     conv_params,
@@ -15,7 +15,7 @@ from vision_core.convolution import (
     receptive_fields,
     shape_table,
 )
-from vision_core.registry import seeded_model
+from vision_core.engine.encoders import seeded_model
 from vision_core.samples import load_sample
 
 

@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from vision_core import load_model, preprocess, trace
-from vision_core.embeddings import describe_vector, global_pools, l2_normalize, pooled_lengths, vector_length
+from vision_core.embeddings.vectors import (
+    describe_vector,
+    global_pools,
+    l2_normalize,
+    pooled_lengths,
+    vector_length,
+)
 from vision_core.samples import load_sample
 
 

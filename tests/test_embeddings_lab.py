@@ -11,7 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from vision_core import embeddings, folding, gallery, neighbours, projection, registry, trace
+from vision_core import trace
+from vision_core.embeddings import folding, gallery, neighbours, projection
+from vision_core.embeddings import vectors as embeddings
+from vision_core.engine import encoders
 from vision_core.samples import load_sample
 
 SAMPLES = ["chelsea", "coffee", "astronaut", "rocket", "flower", "motorcycle"]
@@ -20,7 +23,7 @@ VARIANTS = 4
 
 @pytest.fixture(scope="module")
 def lite0():
-    return registry.load_model("efficientnet_lite0")
+    return encoders.load_model("efficientnet_lite0")
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +44,7 @@ ONEDNN = [False, True] if folding.onednn_fusion_available() else [False]
 def test_folded_lite0_equals_forward_features_and_the_traced_gap(lite0, onednn):
     folded = folding.fold(lite0, onednn=onednn)
     assert folding.is_folded(folded) and folding.uses_onednn(folded) == onednn
-    x = torch.stack([registry.preprocess(load_sample(s), "efficientnet_lite0")[0] for s in SAMPLES[:3]])
+    x = torch.stack([encoders.preprocess(load_sample(s), "efficientnet_lite0")[0] for s in SAMPLES[:3]])
     with torch.inference_mode():
         fast, plain = folded(x), lite0.forward_features(x)
     traced = torch.as_tensor(trace(lite0, x, keep=["gap"]).array("gap"))
@@ -64,7 +67,7 @@ def test_folding_handles_every_same_padding_case(lite0, batch, size, onednn):
 @pytest.mark.parametrize("onednn", ONEDNN)
 @pytest.mark.parametrize("name", ["resnet18", "resnet50"])
 def test_folded_resnets_equal_forward_features(name, onednn):
-    model = registry.seeded_model(name)
+    model = encoders.seeded_model(name)
     with torch.no_grad():  # give the batch norms non-trivial statistics, as trained ones have
         g = torch.Generator().manual_seed(1)
         for m in model.modules():
@@ -80,7 +83,7 @@ def test_folded_resnets_equal_forward_features(name, onednn):
 
 
 def test_encoders_without_batch_norms_run_their_own_forward_features():
-    vit = registry.seeded_model("deit_tiny")
+    vit = encoders.seeded_model("deit_tiny")
     copy = folding.inference_copy(vit)
     assert not folding.is_folded(copy)
     x = torch.randn(1, 3, 224, 224)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vision_core import gallery
-from vision_core.gallery import Augmentation, label_from_filename, load_files, load_zip, make_zip
+from vision_core.embeddings import gallery
+from vision_core.embeddings.gallery import Augmentation, label_from_filename, load_files, load_zip, make_zip
 from vision_core.samples import sample_bytes
 
 

@@ -6,7 +6,7 @@ import platform
 
 import pytest
 
-from vision_core import memory
+from vision_core.engine import memory
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt tuning is glibc's")

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from vision_core import MODELS, build_model, load_image, load_model, preprocess, trace
+from vision_core.engine.encoders import seeded_model
 from vision_core.predictions import top_k
-from vision_core.registry import seeded_model
 from vision_core.samples import load_sample
 
 RESNET50_STAGES = ["conv1", "maxpool", "layer1", "layer2", "layer3", "layer4", "gap"]

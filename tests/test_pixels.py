@@ -6,15 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vision_core import pixels, registry
-from vision_core.preprocess import PreprocessSteps
+from vision_core.cnn import pixels
+from vision_core.engine import encoders
+from vision_core.engine.preprocess import PreprocessSteps
 from vision_core.samples import load_sample
 
 
 @pytest.fixture(scope="module", params=["efficientnet_lite0", "resnet50"])
 def steps(request) -> PreprocessSteps:
     # preprocessing needs no weights: ResNet-50's ImageNet mean/std are checked on this machine too
-    return registry.preprocess_photo(load_sample("chelsea"), request.param)
+    return encoders.preprocess_photo(load_sample("chelsea"), request.param)
 
 
 @pytest.mark.parametrize("y,x", [(0, 0), (112, 112), (223, 5), (17, 200)])
@@ -31,7 +32,7 @@ def test_pixel_journey_ends_at_the_tensor_value(steps, y, x):
 
 
 def test_lite0_rule_is_minus_127_over_128():
-    steps = registry.preprocess_photo(load_sample("coffee"), "efficientnet_lite0")
+    steps = encoders.preprocess_photo(load_sample("coffee"), "efficientnet_lite0")
     for a, b in pixels.scale_formula(steps):
         assert (a, b) == (pytest.approx(127), pytest.approx(128))
     for j in pixels.pixel_journey(steps, 50, 60):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vision_core.pocket import POCKET_FILTERS, POCKET_IMAGE, pool2d, run_pocket_cnn, sliding_windows
+from vision_core.cnn.pocket import POCKET_FILTERS, POCKET_IMAGE, pool2d, run_pocket_cnn, sliding_windows
 
 
 def direct_conv(image, kernel, stride=1):

@@ -8,11 +8,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from vision_core import registry
-from vision_core.convolution import shape_table
-from vision_core.pocket import POCKET_IMAGE, pool2d, run_pocket_cnn
-from vision_core.pooling import downsampling_steps, edge_never_read, padding_mask, pool_window, pool_windows
-from vision_core.trace import AvgPool2d, Conv2dSame, MaxPool2d, trace
+from vision_core.cnn.convolution import shape_table
+from vision_core.cnn.pocket import POCKET_IMAGE, pool2d, run_pocket_cnn
+from vision_core.cnn.pooling import (
+    downsampling_steps,
+    edge_never_read,
+    padding_mask,
+    pool_window,
+    pool_windows,
+)
+from vision_core.engine import encoders
+from vision_core.engine.trace import AvgPool2d, Conv2dSame, MaxPool2d, trace
 
 GRIDS = [POCKET_IMAGE, run_pocket_cnn().relu["A"], run_pocket_cnn().relu["B"], np.arange(30.0).reshape(5, 6)]
 
@@ -54,7 +60,7 @@ def test_padding_mask_marks_cells_past_the_edge():
 
 
 def test_downsampling_steps_of_resnet50_and_lite0():
-    r50 = shape_table(registry.build_model("resnet50"), 224)
+    r50 = shape_table(encoders.build_model("resnet50"), 224)
     steps = {d.name: d for d in downsampling_steps(r50)}
     pool = steps["maxpool"]
     assert (pool.kind, pool.kernel, pool.stride, pool.padding) == ("max-pool", (3, 3), (2, 2), (1, 1, 1, 1))
@@ -64,7 +70,7 @@ def test_downsampling_steps_of_resnet50_and_lite0():
         f"layer{i}.0.{s}" for i in (2, 3, 4) for s in ("conv2", "downsample.0")
     }
 
-    lite = downsampling_steps(shape_table(registry.build_model("efficientnet_lite0"), 224))
+    lite = downsampling_steps(shape_table(encoders.build_model("efficientnet_lite0"), 224))
     assert [d.name for d in lite] == ["_conv_stem"] + [f"_blocks.{i}._depthwise_conv" for i in (1, 3, 5, 11)]
     assert [d.kind for d in lite] == ["conv"] + ["depthwise conv"] * 4
     assert all(d.out_shape[1] * 2 == d.in_shape[1] for d in lite)  # 224 halves evenly every time
@@ -107,7 +113,7 @@ def test_real_pool_windows_match_torch():
 
 
 def test_resnet_maxpool_window_on_a_photo_like_input():
-    model = registry.seeded_model("resnet18")
+    model = encoders.seeded_model("resnet18")
     tr = trace(model, torch.randn(1, 3, 64, 64), stop_after=["maxpool"])
     w = pool_window(tr, "maxpool", 3, 0, 0)
     assert list(w.rows) == [-1, 0, 1] and np.isnan(w.patch[0]).all() and np.isnan(w.patch[:, 0]).all()

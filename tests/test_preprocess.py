@@ -14,7 +14,7 @@ import pytest
 import torch
 from PIL import Image, ImageFile, features
 
-from vision_core.preprocess import (
+from vision_core.engine.preprocess import (
     DEFAULT_MAX_PIXELS,
     MAX_ASPECT,
     MIN_SIDE,

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from vision_core import samples
-from vision_core.preprocess import load_image
+from vision_core.engine.preprocess import load_image
 
 PARITY_PHOTOS = ("chelsea", "china", "grace_hopper", "camera")  # the parity fixtures use these ids
 

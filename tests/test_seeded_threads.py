@@ -7,21 +7,21 @@ import threading
 
 import torch
 
-from vision_core import registry
+from vision_core.engine import encoders
 
 
 def test_seeded_model_is_reproducible_under_concurrent_builds():
-    reference = registry.seeded_model("deit_tiny")
+    reference = encoders.seeded_model("deit_tiny")
     stop = threading.Event()
 
     def build_others() -> None:
         while not stop.is_set():
-            registry.build_model("resnet18")
+            encoders.build_model("resnet18")
 
     other = threading.Thread(target=build_others)
     other.start()
     try:
-        copies = [registry.seeded_model("deit_tiny") for _ in range(2)]
+        copies = [encoders.seeded_model("deit_tiny") for _ in range(2)]
     finally:
         stop.set()
         other.join()

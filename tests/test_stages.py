@@ -7,10 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from vision_core import load_model, preprocess, registry
-from vision_core.convolution import output_size, receptive_fields, shape_table
-from vision_core.samples import load_sample
-from vision_core.stages import (
+from vision_core import load_model, preprocess
+from vision_core.cnn.convolution import output_size, receptive_fields, shape_table
+from vision_core.cnn.stages import (
     Box,
     consumers,
     format_shape,
@@ -21,12 +20,14 @@ from vision_core.stages import (
     stage_of_steps,
     strongest_channels,
 )
-from vision_core.trace import AvgPool2d, Conv2d, Conv2dSame, trace
+from vision_core.engine import encoders
+from vision_core.engine.trace import AvgPool2d, Conv2d, Conv2dSame, trace
+from vision_core.samples import load_sample
 
 
 @pytest.fixture(scope="module")
 def resnet50_226():
-    model = registry.build_model("resnet50")
+    model = encoders.build_model("resnet50")
     return model, shape_table(model, 226)
 
 
@@ -191,7 +192,7 @@ def test_residual_add_of_lite0_is_shortcut_plus_branch(lite0_chelsea):
 
 
 def test_resnet_projection_shortcut():
-    model = registry.seeded_model("resnet18")
+    model = encoders.seeded_model("resnet18")
     tr = trace(model, torch.randn(1, 3, 64, 64), stop_after=["layer2.0.relu2"])
     res = residual_add(tr, "layer2.0.add")
     assert res.identity_step == "layer2.0.downsample.1" and res.projected

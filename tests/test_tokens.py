@@ -9,10 +9,10 @@ import torch
 from torch.nn import functional as F
 
 from vision_core import trace
-from vision_core.attention import grid_shape
-from vision_core.models.vit import resample_pos_embed
-from vision_core.registry import seeded_model
-from vision_core.tokens import (
+from vision_core.engine.encoders import seeded_model
+from vision_core.engine.models.vit import resample_pos_embed
+from vision_core.transformer.attention import grid_shape
+from vision_core.transformer.tokens import (
     flatten_patch,
     layer_norm_breakdown,
     learned_grid,

@@ -1,6 +1,6 @@
 """The weights store against a real HTTP server on loopback, real files and real archives.
 
-Nothing in ``vision_core.weights`` is mocked: downloads go through ``torch.hub`` to a
+Nothing in ``vision_core.engine.weights`` is mocked: downloads go through ``torch.hub`` to a
 ``ThreadingHTTPServer`` that counts requests, and the cache folders are temporary directories
 named through the same environment variables a user would set.
 """
@@ -23,9 +23,9 @@ import torch
 import torch.hub
 from torch import nn
 
-from vision_core import weights
-from vision_core.checkpoints import CheckpointError, read_torchscript_tensors
-from vision_core.weights import WeightsEntry, WeightsUnavailable
+from vision_core.engine import weights
+from vision_core.engine.readers import CheckpointError, read_torchscript_tensors
+from vision_core.engine.weights import WeightsEntry, WeightsUnavailable
 
 # ---------------------------------------------------------------------------------- fixtures
 

@@ -14,11 +14,11 @@ import streamlit as st
 from PIL import Image
 from torch import nn
 
-from vision_core import registry
-from vision_core.convolution import ConvBreakdown, conv_breakdown
-from vision_core.convolution import shape_table as _shape_table
-from vision_core.preprocess import PreprocessSteps, load_image
-from vision_core.trace import Trace, trace
+from vision_core.cnn.convolution import ConvBreakdown, conv_breakdown
+from vision_core.cnn.convolution import shape_table as _shape_table
+from vision_core.engine import encoders
+from vision_core.engine.preprocess import PreprocessSteps, load_image
+from vision_core.engine.trace import Trace, trace
 
 PHOTO_TTL = 3600  # seconds a photo's results stay cached after their last use
 
@@ -29,8 +29,8 @@ def model(name: str, weights: str = "pretrained") -> nn.Module:
     the download; a missing file raises ``WeightsUnavailable``).  ``"random"``: the same
     architecture untrained, from a fixed seed."""
     if weights == "random":
-        return registry.seeded_model(name, seed=0)
-    return registry.load_model(name, allow_download=False)
+        return encoders.seeded_model(name, seed=0)
+    return encoders.load_model(name, allow_download=False)
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=PHOTO_TTL)
@@ -52,7 +52,7 @@ def prepared(
     photo_key: str, _data: bytes, name: str, size: int | None = None, keep_aspect: bool = False
 ) -> PreprocessSteps:
     """Every picture of the preparation for ``name``'s weights."""
-    return registry.preprocess_photo(photo(photo_key, _data), name, size=size, keep_aspect=keep_aspect)
+    return encoders.preprocess_photo(photo(photo_key, _data), name, size=size, keep_aspect=keep_aspect)
 
 
 @st.cache_data(show_spinner=False, max_entries=64, ttl=PHOTO_TTL)

@@ -24,8 +24,11 @@ from plotly.colors import qualitative
 from lessons import lesson
 from ui import show, state, warmup
 from ui.cache import PHOTO_TTL
-from vision_core import embeddings, gallery, neighbours, projection, registry, samples, weights
-from vision_core.gallery import GalleryItem, Skipped
+from vision_core import samples
+from vision_core.embeddings import gallery, neighbours, projection
+from vision_core.embeddings import vectors as embeddings
+from vision_core.embeddings.gallery import GalleryItem, Skipped
+from vision_core.engine import encoders, weights
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff", "avif", "zip"]
 UPLOAD_MB = 100  # per file: a class's zip may be bigger than one photo (each photo inside ≤ 25 MB)
@@ -208,7 +211,7 @@ def choose_encoder(key: str = "lab_random") -> show.ModelChoice:
 
 def encoder_title(choice: show.ModelChoice) -> str:
     text = lesson("emb_common", state.lang())
-    title = registry.spec(choice.name).title
+    title = encoders.spec(choice.name).title
     return title if choice.trained else text("untrained_title", model=title)
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from lessons import lesson
 from ui import cache, state
-from vision_core import registry, weights
+from vision_core.engine import encoders, weights
 
 
 @dataclass(frozen=True)
@@ -47,17 +47,17 @@ def choose_model(
     if allow_random_toggle and st.toggle(text("random_toggle"), key=key, help=text("random_help")):
         chosen = ModelChoice(name, "random")
     if chosen.trained and not weights.is_available_offline(name):
-        title = registry.spec(name).title
-        if section == "cnn" and name != registry.DEFAULT_MODEL:
+        title = encoders.spec(name).title
+        if section == "cnn" and name != encoders.DEFAULT_MODEL:
             st.info(
-                text("fallback_embedded", model=title, default=registry.spec(registry.DEFAULT_MODEL).title)
+                text("fallback_embedded", model=title, default=encoders.spec(encoders.DEFAULT_MODEL).title)
             )
-            chosen = ModelChoice(registry.DEFAULT_MODEL, "pretrained")
+            chosen = ModelChoice(encoders.DEFAULT_MODEL, "pretrained")
         else:
             st.info(text("fallback_random", model=title))
             chosen = ModelChoice(name, "random")
     if not chosen.trained:
-        st.warning(text("untrained_label", model=registry.spec(chosen.name).title), icon=":material/casino:")
+        st.warning(text("untrained_label", model=encoders.spec(chosen.name).title), icon=":material/casino:")
     return chosen
 
 

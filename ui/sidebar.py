@@ -9,7 +9,8 @@ import streamlit as st
 
 from lessons import LANGUAGES, lesson
 from ui import cache, show, state
-from vision_core import registry, samples, weights
+from vision_core import samples
+from vision_core.engine import encoders, weights
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
 
@@ -92,7 +93,7 @@ def _model_picker(section: str, text) -> None:
             need = text("need_manual", size=entry.size_text)
         else:
             need = text("need_download", size=entry.size_text)
-        return f"{registry.spec(name).title} — {need}"
+        return f"{encoders.spec(name).title} — {need}"
 
     name = state.remembered_choice(
         st.selectbox,
@@ -102,7 +103,7 @@ def _model_picker(section: str, text) -> None:
         label=text("model_label"),
         format_func=label,
     )
-    st.caption(registry.spec(name).summary)
+    st.caption(encoders.spec(name).summary)
     if not weights.is_available_offline(name):
         entry = weights.entry(name)
         downloadable = entry.sha256 is not None  # never fetch what cannot be verified

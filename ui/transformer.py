@@ -19,8 +19,10 @@ from ui import cache, show, state
 from ui.cache import PHOTO_TTL
 from ui.feature_views import draw
 from ui.show import ModelChoice
-from vision_core import attention, attention_pool, blocks, figures, registry, tokens, weights
-from vision_core.trace import Trace
+from vision_core import figures
+from vision_core.engine import encoders, weights
+from vision_core.engine.trace import Trace
+from vision_core.transformer import attention, attention_pool, blocks, tokens
 
 # One trace per photo and encoder serves the attention page and the CNN-vs-ViT page: every
 # layer's attention probabilities (float16: pictures) and the few vectors the pages print.
@@ -48,18 +50,18 @@ def fixed_choice(name: str, *, random: bool = False, fallback: str | None = None
     """A page's own encoder (not the sidebar's): its trained weights when they are on this machine,
     else ``fallback`` (trained) when given, else the same architecture untrained — always said."""
     common, text = lesson("common", state.lang()), lesson("tr_common", state.lang())
-    title = registry.spec(name).title
+    title = encoders.spec(name).title
     chosen = ModelChoice(name, "random" if random else "pretrained")
     if chosen.trained and not weights.is_available_offline(name):
         if fallback is not None and weights.is_available_offline(fallback):
-            st.info(text("fallback_embedded", model=title, default=registry.spec(fallback).title))
+            st.info(text("fallback_embedded", model=title, default=encoders.spec(fallback).title))
             chosen = ModelChoice(fallback, "pretrained")
         else:
             st.info(text("fallback_random", model=title))
             chosen = ModelChoice(name, "random")
     if not chosen.trained:
         st.warning(
-            common("untrained_label", model=registry.spec(chosen.name).title), icon=":material/casino:"
+            common("untrained_label", model=encoders.spec(chosen.name).title), icon=":material/casino:"
         )
     return chosen
 
@@ -75,7 +77,7 @@ def weights_note(name: str) -> str | None:
     key = "weights_place" if e.sha256 is None else "weights_download"
     return text(
         key,
-        model=registry.spec(name).title,
+        model=encoders.spec(name).title,
         file=e.filename,
         size=e.size_text,
         url=missing.url,
@@ -219,7 +221,7 @@ def attention_views(
     photo_key: str, _data: bytes, name: str, weights: str, keep_aspect: bool
 ) -> attention.AttentionViews:
     tr = attention_trace(photo_key, _data, name, weights, keep_aspect)
-    return attention.attention_views(tr, registry.spec(name).patch)
+    return attention.attention_views(tr, encoders.spec(name).patch)
 
 
 @st.cache_data(show_spinner=False, max_entries=128, ttl=PHOTO_TTL)

@@ -14,7 +14,7 @@ import streamlit as st
 
 
 def _warm_up() -> None:
-    from vision_core import projection
+    from vision_core.embeddings import projection
 
     projection.warm_up()
 

@@ -8,10 +8,10 @@ attention and embeddings.  It never imports Streamlit; a notebook can do::
     tr["_conv_stem"].shape, tr["gap"].value             # (1, 32, 112, 112), the 1280-d vector
 """
 
-from vision_core.preprocess import ImageError, load_image
-from vision_core.registry import MODELS, build_model, load_model, preprocess, preprocess_photo, spec
-from vision_core.trace import Trace, trace
-from vision_core.weights import WeightsUnavailable
+from vision_core.engine.encoders import MODELS, build_model, load_model, preprocess, preprocess_photo, spec
+from vision_core.engine.preprocess import ImageError, load_image
+from vision_core.engine.trace import Trace, trace
+from vision_core.engine.weights import WeightsUnavailable
 
 __all__ = [
     "MODELS",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vision_core.weights import imagenet_classes
+from vision_core.engine.weights import imagenet_classes
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ those files directly by path: scikit-image's ``skimage.data.<name>()`` would rea
 the network for anything not bundled, and importing ``sklearn.datasets`` or ``matplotlib`` just
 to find a folder is slow, so the package folder is located with ``importlib.util.find_spec``.
 
-Every sample goes through :func:`vision_core.preprocess.load_image`, exactly like a learner's
+Every sample goes through :func:`vision_core.engine.preprocess.load_image`, exactly like a learner's
 upload, so the grayscale, transparent and JPEG samples also show that path working.
 
 Credits come from what each package says about its pictures: scikit-image's docstrings in
@@ -24,7 +24,7 @@ from typing import Literal
 
 from PIL import Image
 
-from .preprocess import load_image
+from vision_core.engine.preprocess import load_image
 
 Kind = Literal["photo", "texture", "science", "graphic"]
 

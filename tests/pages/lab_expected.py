@@ -10,7 +10,9 @@ import numpy as np
 from PIL import Image
 
 from ui.lab import GallerySpec
-from vision_core import embeddings, gallery, registry
+from vision_core.embeddings import gallery
+from vision_core.embeddings import vectors as embeddings
+from vision_core.engine import encoders
 
 SPEC = GallerySpec(("chelsea", "coffee", "astronaut", "rocket"), 3)
 
@@ -27,7 +29,7 @@ def items() -> tuple[gallery.GalleryItem, ...]:
 
 @cache
 def vectors(name: str = "efficientnet_lite0", weights: str = "pretrained") -> np.ndarray:
-    model = registry.load_model(name) if weights == "pretrained" else registry.seeded_model(name, seed=0)
+    model = encoders.load_model(name) if weights == "pretrained" else encoders.seeded_model(name, seed=0)
     return embeddings.embed(model, (it.image() for it in items()), name, total=len(items()))
 
 

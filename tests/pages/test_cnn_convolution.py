@@ -10,9 +10,11 @@ import pytest
 from conftest import assert_ok, open_page
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from vision_core import conv_sandbox, load_model, preprocess, registry, trace
-from vision_core.convolution import conv_breakdown, conv_macs, conv_params, output_size
-from vision_core.pocket import POCKET_FILTERS, POCKET_IMAGE, sliding_windows
+from vision_core import load_model, preprocess, trace
+from vision_core.cnn import conv_sandbox
+from vision_core.cnn.convolution import conv_breakdown, conv_macs, conv_params, output_size
+from vision_core.cnn.pocket import POCKET_FILTERS, POCKET_IMAGE, sliding_windows
+from vision_core.engine import encoders
 from vision_core.samples import load_sample
 
 PAGE = "pages/cnn_convolution.py"
@@ -89,8 +91,9 @@ def test_one_real_value_taken_apart(lite0, channel, y, x):
     assert metrics["Recorded by the network"] == f"{b.recorded:.5f}"
     assert abs(b.value - b.recorded) < 1e-5
     sums = conv_sandbox.channel_sums(b)
-    assert f"red {sums[0]:.4f}" in markdown_with(at, "Sums of the channels") or f"red ({sums[0]:.4f})" in \
-        markdown_with(at, "Sums of the channels")
+    assert f"red {sums[0]:.4f}" in markdown_with(
+        at, "Sums of the channels"
+    ) or f"red ({sums[0]:.4f})" in markdown_with(at, "Sums of the channels")
     pad = conv_sandbox.padding_cells(b.rows, b.cols, 224, 224)
     notes = [i.value for i in at.info if "padding" in i.value]
     if pad.any():  # TF "SAME": the last row and column read zeros below and to the right
@@ -129,7 +132,7 @@ def test_stride_padding_dilation_sandbox_on_the_photo():
     assert_ok(at)
     out = output_size(32, 3, 2, 1, 2)
     assert f"⌊(32 + 2·1 − 2·(3 − 1) − 1) / 2⌋ + 1 = **{out}**" in markdown_with(at, "Output size = ⌊")
-    steps = registry.preprocess_photo(load_sample("chelsea"), "efficientnet_lite0")
+    steps = encoders.preprocess_photo(load_sample("chelsea"), "efficientnet_lite0")
     image = conv_sandbox.small_grayscale(steps.cropped, 32)
     kernel = conv_sandbox.sandbox_kernels(3)["vertical_edges"]
     res = conv_sandbox.sandbox_conv(image, kernel, stride=2, padding=1, dilation=2)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from conftest import assert_ok, open_page
 
-from vision_core import load_model, preprocess, registry, trace
-from vision_core.convolution import receptive_fields, shape_table
+from vision_core import load_model, preprocess, trace
+from vision_core.cnn.convolution import receptive_fields, shape_table
+from vision_core.cnn.stages import format_shape, receptive_box, residual_add, shape_rows
+from vision_core.engine import encoders
 from vision_core.samples import load_sample
-from vision_core.stages import format_shape, receptive_box, residual_add, shape_rows
 
 PAGE = "pages/cnn_deeper.py"
 
@@ -62,7 +63,7 @@ def test_the_shape_table_for_resnet50_at_226_pixels():
         "3×226×226", "64×113×113", "64×57×57", "256×57×57",
         "512×29×29", "1024×15×15", "2048×8×8", "2048", "2048",
     ]  # fmt: skip
-    expected = shape_rows(shape_table(registry.build_model("resnet50"), 226))
+    expected = shape_rows(shape_table(encoders.build_model("resnet50"), 226))
     assert list(table["step"]) == [r.name for r in expected]
     assert list(table["parameters"]) == [r.params for r in expected]
     assert list(table["receptive field"]) == [

@@ -8,7 +8,7 @@ import pytest
 from conftest import assert_ok, open_page
 
 from vision_core import load_model, preprocess, trace
-from vision_core.embeddings import cosine_similarity, describe_vector, global_pools
+from vision_core.embeddings.vectors import cosine_similarity, describe_vector, global_pools
 from vision_core.predictions import top_k
 from vision_core.samples import load_sample, sample_bytes
 

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 from conftest import assert_ok, open_page
 
-from vision_core import load_model, preprocess, registry, trace
-from vision_core.convolution import conv_breakdown, shape_table
-from vision_core.pocket import POCKET_IMAGE, pool2d, run_pocket_cnn
-from vision_core.pooling import downsampling_steps, pool_window, pool_windows
+from vision_core import load_model, preprocess, trace
+from vision_core.cnn.convolution import conv_breakdown, shape_table
+from vision_core.cnn.pocket import POCKET_IMAGE, pool2d, run_pocket_cnn
+from vision_core.cnn.pooling import downsampling_steps, pool_window, pool_windows
+from vision_core.cnn.stages import format_shape
+from vision_core.engine import encoders
 from vision_core.samples import load_sample
-from vision_core.stages import format_shape
 
 PAGE = "pages/cnn_pooling.py"
 
@@ -63,7 +64,7 @@ def test_pocket_pooling_three_ways():
 
 def test_lite0_strided_convolutions_window_by_window():
     at = open_page(PAGE)
-    steps = downsampling_steps(shape_table(registry.build_model("efficientnet_lite0"), 224))
+    steps = downsampling_steps(shape_table(encoders.build_model("efficientnet_lite0"), 224))
     table = at.dataframe[0].value
     assert list(table["step"]) == [d.name for d in steps]
     assert list(table["after"]) == [format_shape(d.out_shape) for d in steps]
@@ -98,7 +99,7 @@ def test_resnet_maxpool_with_random_weights():
     at.number_input(key="pool_pos_col").set_value(5).run()
     assert_ok(at)
 
-    model = registry.seeded_model("resnet18", seed=0)
+    model = encoders.seeded_model("resnet18", seed=0)
     tr = trace(model, preprocess(load_sample("chelsea"), "resnet18"), stop_after=["maxpool"])
     w = pool_window(tr, "maxpool", 10, 0, 5)
     assert f"**{w.value:.3f}**, found at input ({w.source[0]}, {w.source[1]})" in markdown(at)

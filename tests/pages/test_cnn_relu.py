@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from conftest import assert_ok, open_page
 
-from vision_core import activations, load_model, preprocess, registry, trace, weights
-from vision_core.pocket import run_pocket_cnn
+from vision_core import load_model, preprocess, trace
+from vision_core.cnn import activations
+from vision_core.cnn.pocket import run_pocket_cnn
+from vision_core.engine import encoders, weights
 from vision_core.samples import load_sample
 
 PAGE = "pages/cnn_relu.py"
@@ -80,7 +82,7 @@ def test_random_weights_are_labelled_and_counted():
     at.toggle(key="relu_random").set_value(True).run()
     assert_ok(at)
     assert any("Untrained" in w.value for w in at.warning)
-    _, after = stem(registry.seeded_model("efficientnet_lite0", seed=0))
+    _, after = stem(encoders.seeded_model("efficientnet_lite0", seed=0))
     assert metrics(at)["Set to 0, all channels"] == f"{(after == 0).mean():.1%}"
 
 

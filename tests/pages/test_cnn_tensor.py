@@ -6,14 +6,15 @@ import numpy as np
 import pytest
 from conftest import assert_ok, open_page, sample_photo
 
-from vision_core import pixels, registry
-from vision_core.preprocess import load_image
+from vision_core.cnn import pixels
+from vision_core.engine import encoders
+from vision_core.engine.preprocess import load_image
 
 PAGE = "pages/cnn_tensor.py"
 
 
 def expected_steps(name: str, size: int, sample: str = "chelsea"):
-    return registry.preprocess_photo(load_image(sample_photo(sample).data), name, size=size)
+    return encoders.preprocess_photo(load_image(sample_photo(sample).data), name, size=size)
 
 
 def journey_table(at):

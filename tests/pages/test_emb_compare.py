@@ -6,7 +6,8 @@ from __future__ import annotations
 import lab_expected as exp
 from conftest import assert_ok, open_page
 
-from vision_core import neighbours, weights
+from vision_core.embeddings import neighbours
+from vision_core.engine import weights
 
 PAGE = "pages/emb_compare.py"
 

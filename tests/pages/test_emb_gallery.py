@@ -7,7 +7,7 @@ from __future__ import annotations
 import lab_expected as exp
 from conftest import assert_ok, open_page
 
-from vision_core import gallery
+from vision_core.embeddings import gallery
 from vision_core.samples import sample_bytes
 
 PAGE = "pages/emb_gallery.py"

@@ -7,7 +7,9 @@ import lab_expected as exp
 import pytest
 from conftest import assert_ok, open_page
 
-from vision_core import embeddings, gallery, neighbours, projection, registry
+from vision_core.embeddings import gallery, neighbours, projection
+from vision_core.embeddings import vectors as embeddings
+from vision_core.engine import encoders
 from vision_core.samples import sample_bytes
 
 PAGE = "pages/emb_map.py"
@@ -69,7 +71,7 @@ def test_where_does_my_photo_land(source):
         data, name = sample_bytes("chelsea"), "Chelsea the cat"  # the conftest's sidebar photo
     assert_ok(at)
     new = gallery.item_from_bytes(data, name, name)
-    lite0 = registry.load_model("efficientnet_lite0")
+    lite0 = encoders.load_model("efficientnet_lite0")
     z = embeddings.embed(lite0, [new.image()], "efficientnet_lite0")
     best = neighbours.nearest(exp.vectors(), z[0], 1)[0]
     item = exp.items()[best.index]

@@ -7,7 +7,7 @@ import lab_expected as exp
 import numpy as np
 from conftest import assert_ok, open_page
 
-from vision_core import neighbours
+from vision_core.embeddings import neighbours
 
 
 def metrics(at) -> dict[str, str]:

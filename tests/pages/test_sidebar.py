@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.pages.conftest import TIMEOUT, assert_ok, sample_photo
-from vision_core import weights
+from vision_core.engine import weights
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ import torch
 from conftest import assert_ok, open_page
 from tr_expected import ATTENTION_KEEP, captions, markdown, prepared, traced, untrained_shown
 
-from vision_core import registry, trace
-from vision_core.attention import attention_spread, attention_views, rollout, token_attention
-from vision_core.weights import ENV_DIR
+from vision_core import trace
+from vision_core.engine import encoders
+from vision_core.engine.weights import ENV_DIR
+from vision_core.transformer.attention import attention_spread, attention_views, rollout, token_attention
 
 PAGE = "pages/tr_attention.py"
 
@@ -95,7 +96,7 @@ def test_russian_page_runs():
 def test_with_weights_on_this_machine(monkeypatch, tmp_path):
     """A placed DINO file (no published checksum: used as it is) switches the page to the trained
     path — here a stand-in with other random numbers, as no real weights are on the test machine."""
-    stand_in = registry.seeded_model("dino_vits16", 1)
+    stand_in = encoders.seeded_model("dino_vits16", 1)
     torch.save(stand_in.state_dict(), tmp_path / "dino_deitsmall16_pretrain.pth")
     monkeypatch.setenv(ENV_DIR, str(tmp_path))
     at = open_page(PAGE)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from conftest import assert_ok, open_page
 from tr_expected import markdown, model, traced, untrained_shown
 
-from vision_core.blocks import block_walkthrough
-from vision_core.tokens import token_names
+from vision_core.transformer.blocks import block_walkthrough
+from vision_core.transformer.tokens import token_names
 
 PAGE = "pages/tr_block.py"
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from conftest import assert_ok, open_page
 from tr_expected import captions, markdown, model, traced, untrained_shown
 
-from vision_core.attention import attention_spread
-from vision_core.attention_pool import KEEP, attention_pool
-from vision_core.embeddings import describe_vector
-from vision_core.tokens import layer_norm_breakdown
+from vision_core.embeddings.vectors import describe_vector
+from vision_core.transformer.attention import attention_spread
+from vision_core.transformer.attention_pool import KEEP, attention_pool
+from vision_core.transformer.tokens import layer_norm_breakdown
 
 PAGE = "pages/tr_clip.py"
 VIT_KEEP = ("pos_added", "norm_pre", "cls", "head", "embedding", "blocks.11.attn.probs")

@@ -17,10 +17,10 @@ from tr_expected import (
 )
 
 from vision_core import load_model, trace
-from vision_core.compare import count_parameters
-from vision_core.embeddings import describe_vector
+from vision_core.cnn.stages import strongest_channels
+from vision_core.embeddings.vectors import describe_vector
 from vision_core.predictions import top_k
-from vision_core.stages import strongest_channels
+from vision_core.transformer.compare import count_parameters
 
 PAGE = "pages/tr_compare.py"
 CNN_KEEP = ("relu_head", "gap", "embedding", "probs")

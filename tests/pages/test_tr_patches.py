@@ -7,7 +7,7 @@ from __future__ import annotations
 from conftest import assert_ok, open_page
 from tr_expected import captions, image_captions, markdown, model, prepared, traced, untrained_shown
 
-from vision_core.tokens import patch_arithmetic, patch_embedding
+from vision_core.transformer.tokens import patch_arithmetic, patch_embedding
 
 PAGE = "pages/tr_patches.py"
 KEEP = ("input", "patch_embed.proj")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from conftest import assert_ok, open_page
 from tr_expected import markdown, model, traced, untrained_shown
 
-from vision_core.embeddings import vector_length
-from vision_core.tokens import (
+from vision_core.embeddings.vectors import vector_length
+from vision_core.transformer.tokens import (
     layer_norm_breakdown,
     neighbour_similarity,
     position_difference,

@@ -8,10 +8,11 @@ from functools import cache
 
 import numpy as np
 
-from vision_core import registry, trace
-from vision_core.preprocess import load_image
+from vision_core import trace
+from vision_core.engine import encoders
+from vision_core.engine.preprocess import load_image
+from vision_core.engine.trace import Trace
 from vision_core.samples import sample_bytes
-from vision_core.trace import Trace
 
 ATTENTION_KEEP = ("blocks.*.attn.probs", "cls", "head", "probs", "embedding")  # ui.transformer's
 
@@ -19,11 +20,11 @@ ATTENTION_KEEP = ("blocks.*.attn.probs", "cls", "head", "probs", "embedding")  #
 @cache
 def model(name: str):
     """``ui.cache.model(name, "random")``."""
-    return registry.seeded_model(name, 0)
+    return encoders.seeded_model(name, 0)
 
 
 def prepared(name: str, keep_aspect: bool = False, sample: str = "chelsea"):
-    return registry.preprocess_photo(load_image(sample_bytes(sample)), name, keep_aspect=keep_aspect)
+    return encoders.preprocess_photo(load_image(sample_bytes(sample)), name, keep_aspect=keep_aspect)
 
 
 def traced(name: str, keep, *, stop_after=None, keep_aspect: bool = False, precision=np.float16) -> Trace:

@@ -18,7 +18,7 @@ import torch
 
 from tests.parity.seeded import fingerprint, seeded_input, seeded_state_dict, to_torch
 from vision_core import build_model, trace
-from vision_core.attention import attention_layers
+from vision_core.transformer.attention import attention_layers
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # fixture → (registry name, what the reference output is)

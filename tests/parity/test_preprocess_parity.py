@@ -22,7 +22,7 @@ import PIL
 import pytest
 import torch
 
-from vision_core.preprocess import Preprocessing, preprocess_steps
+from vision_core.engine.preprocess import Preprocessing, preprocess_steps
 from vision_core.samples import load_sample, sample_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures"

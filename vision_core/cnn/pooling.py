@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vision_core.convolution import output_size
-from vision_core.pocket import Pooling
-from vision_core.trace import Trace
+from vision_core.cnn.convolution import output_size
+from vision_core.cnn.pocket import Pooling
+from vision_core.engine.trace import Trace
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from vision_core.trace import Trace
+from vision_core.engine.trace import Trace
 
 Fusion = Literal["mean", "min", "max"]
 
@@ -214,8 +214,15 @@ def attention_views(tr: Trace, patch_size: int) -> AttentionViews:
     self_share = np.stack([probs(tr, i)[:, 0, 0] for i in range(len(names))]).astype(np.float32)
     grid = grid_shape(tr)
     distance = mean_attention_distance(tr, patch_size)
-    return AttentionViews(grid, patch_size, cls, cls.mean(axis=1), self_share, distance,
-                          uniform_attention_distance(grid, patch_size))
+    return AttentionViews(
+        grid,
+        patch_size,
+        cls,
+        cls.mean(axis=1),
+        self_share,
+        distance,
+        uniform_attention_distance(grid, patch_size),
+    )
 
 
 def mean_over_heads(maps: np.ndarray) -> np.ndarray:

@@ -43,8 +43,8 @@ from typing import Literal
 import torch
 import torch.hub
 
-from vision_core.checkpoints import CheckpointError, read_pickled_state_dict, read_torchscript_tensors
-from vision_core.preprocess import Preprocessing
+from vision_core.engine.preprocess import Preprocessing
+from vision_core.engine.readers import CheckpointError, read_pickled_state_dict, read_torchscript_tensors
 
 ENV_DIR = "ENCODER_LENS_WEIGHTS"
 ENV_URL_BASE = "ENCODER_LENS_WEIGHTS_URL_BASE"

@@ -12,7 +12,7 @@ one row more at the bottom than at the top for a strided convolution; instead of
 such input into a padded tensor we use a kernel one larger with a zero first row and column, and
 pad symmetrically — the same sums, without the copy.  Everything runs channels-last.
 
-The copy is used only by :func:`vision_core.embeddings.embed`.  The lessons trace the original
+The copy is used only by :func:`vision_core.embeddings.vectors.embed`.  The lessons trace the original
 model, and the tests check that the copy's vectors equal ``forward_features`` (and the trace's
 ``gap`` step) within float tolerance, on both paths.  ``bench/bench_embedding.py`` measures it
 against plain PyTorch and ONNX Runtime.
@@ -27,9 +27,9 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from vision_core.models.efficientnet_lite import EfficientNetLite, MBConvBlock
-from vision_core.models.resnet import BasicBlock, Bottleneck, ResNet
-from vision_core.trace import Conv2dSame
+from vision_core.engine.models.efficientnet_lite import EfficientNetLite, MBConvBlock
+from vision_core.engine.models.resnet import BasicBlock, Bottleneck, ResNet
+from vision_core.engine.trace import Conv2dSame
 
 Activation = str | None  # "relu", "relu6" or None
 # Photos per forward pass the copy is tuned for (embeddings.EMBED_BATCH): on 2 cores a batch of 4

@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import adjusted_rand_score, confusion_matrix, normalized_mutual_info_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from vision_core.embeddings import l2_normalize
+from vision_core.embeddings.vectors import l2_normalize
 
 NOISE = -1  # DBSCAN's cluster id for photos in no cluster
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from vision_core.trace import Trace
+from vision_core.engine.trace import Trace
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """From photo to token sequence: patches, the patch embedding, position embeddings and LayerNorm.
 
-Read off a real Vision Transformer (:mod:`vision_core.models.vit`) and its trace; pure NumPy
+Read off a real Vision Transformer (:mod:`vision_core.engine.models.vit`) and its trace; pure NumPy
 results, so a page or a notebook only draws them.
 
 * :func:`patch_arithmetic` — the grid of P×P patches of an H×W photo: N = HW/P², 1 + N tokens,
@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from vision_core.models.vit import resample_pos_embed
-from vision_core.trace import Trace
+from vision_core.engine.models.vit import resample_pos_embed
+from vision_core.engine.trace import Trace
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 The syllabus's three ways to turn a C×H×W grid into one vector, L2 normalisation, and cosine
 similarity.  For the embedding lab: :func:`embed` turns many photos into vectors in batches,
-through the folded copy of :mod:`vision_core.folding`.
+through the folded copy of :mod:`vision_core.embeddings.folding`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from vision_core import folding, registry
+from vision_core.embeddings import folding
+from vision_core.engine import encoders
 
 
 def l2_normalize(v: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -89,7 +90,7 @@ def pooled_lengths(grid_shape: tuple[int, ...]) -> dict[str, int]:
 
 ProgressCallback = Callable[[int, int], None]
 
-# Photos per forward pass: the batch the folded copy is tuned for (see vision_core.folding.BATCH).
+# Photos per forward pass: the batch the folded copy is tuned for (see vision_core.embeddings.folding.BATCH).
 EMBED_BATCH = folding.BATCH
 
 
@@ -109,7 +110,7 @@ def embed(
     ``images`` may be a generator: only a couple of batches of photos are held at a time, and the
     next batch is decoded and prepared in a background thread while the network runs the current
     one.  ``on_progress`` is called (in the caller's thread) with (photos done, ``total``) after
-    each batch.  ``fast`` runs the folded copy of :mod:`vision_core.folding` (the same vectors
+    each batch.  ``fast`` runs the folded copy of :mod:`vision_core.embeddings.folding` (the same vectors
     within float tolerance; the tests check it).
     """
     if batch_size < 1:
@@ -126,7 +127,7 @@ def embed(
         if on_progress is not None:
             on_progress(done, total if total is not None else done)
     if not vectors:
-        return np.zeros((0, registry.spec(name).embedding_dim), dtype=np.float32)
+        return np.zeros((0, encoders.spec(name).embedding_dim), dtype=np.float32)
     return np.concatenate(vectors).astype(np.float32, copy=False)
 
 
@@ -152,7 +153,7 @@ def _prepared_ahead(images: Iterable[Image.Image], name: str, batch_size: int, d
         try:
             batch: list[torch.Tensor] = []
             for image in images:
-                batch.append(registry.preprocess(image, name))  # (1, 3, H, W)
+                batch.append(encoders.preprocess(image, name))  # (1, 3, H, W)
                 if len(batch) == batch_size:
                     if not put(torch.cat(batch)):
                         return

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vision_core.preprocess import PreprocessSteps, denormalize
+from vision_core.engine.preprocess import PreprocessSteps, denormalize
 
 CHANNELS = ("R", "G", "B")
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from vision_core.convolution import output_size
+from vision_core.cnn.convolution import output_size
 
 # The syllabus's starting point (file 000): one grayscale channel, 4×4 pixels.
 POCKET_IMAGE = np.array([[1, 2, 0, 1], [0, 1, 3, 2], [2, 1, 0, 0], [1, 2, 1, 3]], dtype=np.float64)

@@ -30,7 +30,7 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from sklearn.neighbors import NearestNeighbors
 
-from vision_core.embeddings import l2_normalize
+from vision_core.embeddings.vectors import l2_normalize
 
 Metric = Literal["cosine", "euclidean", "correlation"]
 METRICS: tuple[Metric, ...] = ("cosine", "euclidean", "correlation")

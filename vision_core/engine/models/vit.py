@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vision_core.trace import (
+from vision_core.engine.trace import (
     GELU,
     Add,
     Conv2d,

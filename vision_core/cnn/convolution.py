@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vision_core.trace import Trace, trace
+from vision_core.engine.trace import Trace, trace
 
 
 def output_size(

@@ -12,7 +12,7 @@ section 2.4; reference code ``openai/CLIP`` ``clip/model.py`` (``ModifiedResNet`
   attends over every grid position (plus itself), and the attended value, projected, is the image
   embedding I_f.
 
-CLIP's ViT-B/32 tower is :func:`vision_core.models.vit.clip_vit_b32` (one ViT implementation).
+CLIP's ViT-B/32 tower is :func:`vision_core.engine.models.vit.clip_vit_b32` (one ViT implementation).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from vision_core.models.vit import resample_pos_embed
-from vision_core.trace import (
+from vision_core.engine.models.vit import resample_pos_embed
+from vision_core.engine.trace import (
     Add,
     AvgPool2d,
     BatchNorm2d,

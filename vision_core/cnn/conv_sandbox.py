@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from vision_core import figures, pixels
-from vision_core.convolution import ConvBreakdown, output_size
-from vision_core.pocket import Window, conv2d
+from vision_core import figures
+from vision_core.cnn import pixels
+from vision_core.cnn.convolution import ConvBreakdown, output_size
+from vision_core.cnn.pocket import Window, conv2d
 
 
 def grid_from_table(data) -> np.ndarray:
@@ -121,8 +122,17 @@ def _grid_lines(picture: np.ndarray, factor: int) -> np.ndarray:
     return picture
 
 
-def footprint_picture(image: np.ndarray, k: int, *, stride: int = 1, padding: int = 0, dilation: int = 1,
-                      y: int = 0, x: int = 0, factor: int = 8) -> np.ndarray:
+def footprint_picture(
+    image: np.ndarray,
+    k: int,
+    *,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    y: int = 0,
+    x: int = 0,
+    factor: int = 8,
+) -> np.ndarray:
     """The input (grey, any range) with its padding drawn in pale blue and the cells output
     (``y``, ``x``) reads tinted red, each cell ``factor`` pixels wide.  Cells a window would read
     beyond the padded input are not drawn."""
@@ -133,7 +143,7 @@ def footprint_picture(image: np.ndarray, k: int, *, stride: int = 1, padding: in
     ph, pw = h + 2 * padding, w + 2 * padding
     rgb = np.empty((ph, pw, 3), dtype=np.float64)
     rgb[:] = PADDING_COLOR
-    rgb[padding:padding + h, padding:padding + w] = (grey * 255)[..., None]
+    rgb[padding : padding + h, padding : padding + w] = (grey * 255)[..., None]
     rows, cols = window_cells(k, stride, dilation, y, x)
     cells = np.ix_(rows[rows < ph], cols[cols < pw])
     rgb[cells] = 0.35 * rgb[cells] + 0.65 * np.array(WINDOW_COLOR, dtype=np.float64)
@@ -145,8 +155,9 @@ def output_picture(output: np.ndarray, *, signed: bool, y: int, x: int, factor: 
     compare): red/blue about zero when ``signed``, else grey from dark to light; cell (y, x) outlined."""
     rgb = figures.colorize(output, "RdBu_r", symmetric=True) if signed else figures.colorize(output, "gray")
     big = _grid_lines(figures.enlarge(rgb, factor), factor)
-    return pixels.draw_box(big, (x * factor, y * factor, (x + 1) * factor, (y + 1) * factor),
-                           width=max(1, factor // 6))
+    return pixels.draw_box(
+        big, (x * factor, y * factor, (x + 1) * factor, (y + 1) * factor), width=max(1, factor // 6)
+    )
 
 
 def padding_cells(rows: np.ndarray, cols: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -166,8 +177,9 @@ def layer_weights(model, step: str) -> np.ndarray:
     return model.get_submodule(step).weight.detach().double().numpy()
 
 
-def tile_box(index: int, count: int, tile: tuple[int, int], pad: int = 1, cols: int | None = None,
-             scale: int = 1) -> tuple[int, int, int, int]:
+def tile_box(
+    index: int, count: int, tile: tuple[int, int], pad: int = 1, cols: int | None = None, scale: int = 1
+) -> tuple[int, int, int, int]:
     """Where tile ``index`` of ``count`` sits in a picture made by :func:`vision_core.figures.mosaic`
     or :func:`~vision_core.figures.filters_mosaic` (same layout), as (left, top, right, bottom)
     with right/bottom exclusive, after enlarging the picture ``scale`` times."""

@@ -2,7 +2,7 @@
 
 ``build_model(name)`` gives the architecture with random weights (what a network is before
 training); ``load_model(name)`` gives it with its official weights, found or fetched by
-:mod:`vision_core.weights`.
+:mod:`vision_core.engine.weights`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import torch
 from PIL import Image
 from torch import nn
 
-from vision_core import weights
-from vision_core.models import clip, efficientnet_lite, resnet, vit
-from vision_core.preprocess import Preprocessing, PreprocessSteps, preprocess_steps
+from vision_core.engine import weights
+from vision_core.engine.models import clip, efficientnet_lite, resnet, vit
+from vision_core.engine.preprocess import Preprocessing, PreprocessSteps, preprocess_steps
 
 Family = Literal["cnn", "vit", "clip_cnn"]
 

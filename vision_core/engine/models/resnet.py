@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vision_core.trace import (
+from vision_core.engine.trace import (
     Add,
     BatchNorm2d,
     Conv2d,

@@ -1,7 +1,7 @@
 """A gallery of labelled photos for the embedding lab: samples, augmented variants, uploads, zips.
 
 Every photo — a bundled sample, a learner's upload, a file inside a zip — goes through
-:func:`vision_core.preprocess.load_image`, so a bad file is refused with the same learner-facing
+:func:`vision_core.engine.preprocess.load_image`, so a bad file is refused with the same learner-facing
 :class:`ImageError` as anywhere else; a batch lists its bad files and carries on with the rest.
 A gallery keeps a compact copy of each photo (JPEG, shorter side at most :data:`STORE_SIDE`
 pixels: more than any encoder's 224-pixel crop needs), in memory only: nothing here writes a file.
@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
 from vision_core import samples
-from vision_core.preprocess import DEFAULT_MAX_BYTES, ImageError, load_image
+from vision_core.engine.preprocess import DEFAULT_MAX_BYTES, ImageError, load_image
 
 STORE_SIDE = 448  # shorter side of the copy a gallery keeps (the encoders crop 224 from ~256)
 JPEG_QUALITY = 90

@@ -1,7 +1,7 @@
 """CLIP RN50's attention pooling set against plain global average pooling, on one photo.
 
 GAP gives each of the h·w positions of the last grid the same weight, 1/(h·w).  CLIP's
-:class:`vision_core.models.clip.AttentionPool2d` instead lets the grid's average ask, with 32
+:class:`vision_core.engine.models.clip.AttentionPool2d` instead lets the grid's average ask, with 32
 heads, how much of each position (and of the average itself) to take; the weighted values,
 projected by ``c_proj``, are the image embedding I_f.  :func:`attention_pool` reads those weights
 off a trace, recomputes the pooled vector from them, and also computes what I_f would be if the
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from vision_core.trace import Trace
+from vision_core.engine.trace import Trace
 
 KEEP = (
     "attnpool.gap",

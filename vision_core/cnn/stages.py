@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vision_core.convolution import ReceptiveField, receptive_fields
-from vision_core.trace import Trace
+from vision_core.cnn.convolution import ReceptiveField, receptive_fields
+from vision_core.engine.trace import Trace
 
 TABLE_KINDS = ("conv", "pool", "stage", "gap", "l2norm")
 
@@ -61,7 +61,7 @@ def _is_row(step) -> bool:
 def shape_rows(tr: Trace) -> list[ShapeRow]:
     """The input, then every top-level step (no dot in its name) that is a convolution, a pooling,
     a stage's output, the global average pool or the L2 normalisation.  Works on a shapes-only
-    trace (:func:`vision_core.convolution.shape_table`), so no weights are needed.
+    trace (:func:`vision_core.cnn.convolution.shape_table`), so no weights are needed.
 
     ``params`` counts what each row's work learned: a stage holds the parameters of its blocks
     (dotted names, which run before the stage's output); a top-level convolution holds its own and

@@ -1,6 +1,6 @@
 """One pre-norm encoder block taken apart, with the real numbers of one token (the CLS token).
 
-A ViT block (:class:`vision_core.models.vit.Block`) is::
+A ViT block (:class:`vision_core.engine.models.vit.Block`) is::
 
     x ─ norm1 ─ qkv ─ q·kᵀ/√d ─ softmax ─ ·v ─ merge heads ─ proj ─(+ x)─ add_attn
     add_attn ─ norm2 ─ fc1 ─ GELU ─ fc2 ─(+ add_attn)─ add_mlp
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vision_core.trace import Trace
+from vision_core.engine.trace import Trace
 
 # The steps of a block in the order of the forward pass; ``op`` names the lesson's line for it.
 OPS = (

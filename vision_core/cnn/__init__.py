@@ -1,0 +1,1 @@
+"""The CNN lessons' maths, read off real traces."""

@@ -1,0 +1,1 @@
+"""The embedding lab's maths: vectors, galleries, neighbours, maps."""

@@ -1,0 +1,1 @@
+"""The engine: tracing, traced layers, the encoders, their weights and checkpoints, preprocessing."""

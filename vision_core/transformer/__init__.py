@@ -1,0 +1,1 @@
+"""The Transformer lessons' maths, read off real traces."""
