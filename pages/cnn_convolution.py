@@ -80,8 +80,8 @@ st.markdown(text("pocket_size", size=picture.shape[0], k=kernel.shape[0], out=ou
 st.header(text("real_heading"))
 choice = show.choose_model("cnn", allow_random_toggle=True, key="conv_random")
 model = show.load(choice)
-model_title = encoders.spec(choice.name).title
-shapes = cache.shape_table(choice.name, encoders.preprocessing(choice.name).crop)
+model_title = encoders.get(choice.name).title
+shapes = cache.shape_table(choice.name, encoders.get(choice.name).preprocessing.crop)
 conv = next(s for s in shapes if s.kind == "conv")  # the first layer
 meta = conv.meta
 keep = (conv.name,)

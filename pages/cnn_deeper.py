@@ -29,7 +29,7 @@ st.markdown(text("intro"))
 
 choice = show.choose_model("cnn", allow_random_toggle=True, key="deeper_random")
 model = show.load(choice)
-title = encoders.spec(choice.name).title
+title = encoders.get(choice.name).title
 tr = cache.traced(photo.key, photo.data, choice.name, choice.weights, keep=tuple(model.stages))
 
 # --- stage by stage -----------------------------------------------------------------------
@@ -152,7 +152,7 @@ table_model = a.selectbox(
     text("table_model_label"),
     cnns,
     index=cnns.index(state.model_name("cnn")),
-    format_func=lambda n: encoders.spec(n).title,
+    format_func=lambda n: encoders.get(n).title,
     key="deeper_table_model",
 )
 size = int(
@@ -160,7 +160,7 @@ size = int(
         text("table_size_label"),
         32,
         640,
-        encoders.preprocessing(table_model).crop,
+        encoders.get(table_model).preprocessing.crop,
         step=1,
         key="deeper_table_size",
     )
@@ -186,7 +186,7 @@ st.dataframe(
 st.caption(
     text(
         "table_caption",
-        model=encoders.spec(table_model).title,
+        model=encoders.get(table_model).title,
         input=format_shape(table[0].shape),
         dim=table[-1].numbers,
         params=sum(r.params for r in table),

@@ -24,8 +24,8 @@ show.photo_error_banner()
 st.markdown(text("intro"))
 
 choice = show.choose_model("cnn")
-spec = encoders.spec(choice.name)
-structure = cache.shape_table(choice.name, encoders.preprocessing(choice.name).crop)
+spec = encoders.get(choice.name)
+structure = cache.shape_table(choice.name, encoders.get(choice.name).preprocessing.crop)
 gap_step = structure.of_kind("gap")[0].name
 grid_step = structure[gap_step].inputs[0]
 keep = (grid_step, gap_step, "embedding", "probs")

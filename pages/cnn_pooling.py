@@ -86,8 +86,8 @@ if dropped := edge_never_read(grid.shape[0], KERNEL, STRIDE):
 st.header(text("real_heading"))
 choice = show.choose_model("cnn", allow_random_toggle=True, key="pool_random")
 model = show.load(choice)
-title = encoders.spec(choice.name).title
-size = encoders.preprocessing(choice.name).crop
+title = encoders.get(choice.name).title
+size = encoders.get(choice.name).preprocessing.crop
 steps = downsampling_steps(cache.shape_table(choice.name, size))
 kind = {d.name: text("kind_" + d.kind.replace("-", "_").replace(" ", "_")) for d in steps}
 pools = [d for d in steps if d.kind.endswith("pool")]

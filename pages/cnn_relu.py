@@ -35,9 +35,11 @@ st.markdown(text("pocket_text", neg_a=a.negatives, neg_b=b.negatives, size=a.siz
 # --- the real network -----------------------------------------------------------------------
 st.header(text("real_heading"))
 choice = show.choose_model("cnn", allow_random_toggle=True, key="relu_random")
-title = encoders.spec(choice.name).title
+title = encoders.get(choice.name).title
 relu = next(
-    s for s in cache.shape_table(choice.name, encoders.preprocessing(choice.name).crop) if s.kind == "relu"
+    s
+    for s in cache.shape_table(choice.name, encoders.get(choice.name).preprocessing.crop)
+    if s.kind == "relu"
 )  # the first activation
 bn, function = relu.inputs[0], relu.meta["function"]
 tr = cache.traced(

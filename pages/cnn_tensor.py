@@ -12,8 +12,8 @@ from vision_core.engine import encoders
 text = lesson("cnn_tensor", state.lang())
 photo = state.current_photo()
 name = state.model_name("cnn")  # preprocessing needs no weights: always the learner's choice
-title = encoders.spec(name).title
-prep = encoders.preprocessing(name)
+title = encoders.get(name).title
+prep = encoders.get(name).preprocessing
 st.title(text("title"))
 show.photo_error_banner()
 st.markdown(text("intro", model=title))

@@ -10,7 +10,7 @@ import streamlit as st
 from lessons import lesson
 from ui import lab, state
 from vision_core.embeddings import neighbours
-from vision_core.engine import encoders, weights
+from vision_core.engine import encoders
 
 text = lesson("emb_compare", state.lang())
 st.title(text("title"))
@@ -24,16 +24,16 @@ if n < 4:
 
 
 def title(name: str) -> str:
-    s = encoders.spec(name)
-    have = text("have_weights") if weights.is_available_offline(name) else text("no_weights")
+    s = encoders.get(name)
+    have = text("have_weights") if encoders.available_offline(name) else text("no_weights")
     return f"{s.title} ({s.family.replace('_', ' ').upper()}) — {have}"
 
 
-names = list(encoders.MODELS)
-vits = [m for m in names if encoders.spec(m).family == "vit"]
+names = list(encoders.ENCODERS)
+vits = [m for m in names if encoders.get(m).family == "vit"]
 cols = st.columns([2, 2, 1.3, 1.3])
 enc_a = cols[0].selectbox(
-    text("a_label"), names, index=names.index(encoders.DEFAULT_MODEL), format_func=title, key="lab_enc_a"
+    text("a_label"), names, index=names.index(encoders.DEFAULT), format_func=title, key="lab_enc_a"
 )
 enc_b = cols[1].selectbox(
     text("b_label"), names, index=names.index(vits[0]), format_func=title, key="lab_enc_b"
@@ -48,7 +48,7 @@ if choices["A"] == choices["B"]:
     st.info(text("same_twice"))
 for tag in ("A", "B"):
     if not choices[tag].trained:
-        st.caption(text("fallback", model=encoders.spec(choices[tag].name).title))
+        st.caption(text("fallback", model=encoders.get(choices[tag].name).title))
 st.caption(lab.status_line(items))
 
 titles = {tag: f"{tag} · {lab.encoder_title(c)}" for tag, c in choices.items()}

@@ -9,8 +9,8 @@ from vision_core.predictions import top_k
 
 text = lesson("start", state.lang())
 photo = state.current_photo()
-name = encoders.DEFAULT_MODEL
-spec = encoders.spec(name)
+name = encoders.DEFAULT
+spec = encoders.get(name)
 
 st.title(text("title"))
 st.markdown(text("intro"))

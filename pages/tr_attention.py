@@ -22,7 +22,7 @@ show.photo_error_banner()
 st.markdown(text("intro"))
 
 choice = show.choose_model("transformer", allow_random_toggle=True, key="tr_attention_random")
-spec = encoders.spec(choice.name)
+spec = encoders.get(choice.name)
 keep_aspect = transformer.keep_aspect_toggle("tr_attention_keep_aspect")
 args = (photo.key, photo.data, choice.name, choice.weights, keep_aspect)
 views = transformer.attention_views(*args)

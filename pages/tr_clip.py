@@ -30,7 +30,7 @@ def vector_chart(values, key: str, title: str) -> None:
 
 
 # --- RN50: attention pooling vs GAP ---------------------------------------------------------
-rn_title = encoders.spec("clip_rn50").title
+rn_title = encoders.get("clip_rn50").title
 st.header(text("pool_heading", model=rn_title))
 rn = transformer.fixed_choice("clip_rn50", random=random)
 pool = transformer.clip_pool(photo.key, photo.data, rn.weights)
@@ -102,12 +102,12 @@ st.markdown(
 transformer.untrained_note(rn)
 
 # --- ViT-B/32: the extra LayerNorm ----------------------------------------------------------
-vit_title = encoders.spec("clip_vit_b32").title
+vit_title = encoders.get("clip_vit_b32").title
 st.header(text("ln_heading", model=vit_title))
 vit = transformer.fixed_choice("clip_vit_b32", random=random)
 tr, ln = transformer.clip_vit(photo.key, photo.data, vit.weights)
 n_tokens, dim = tr["pos_added"].shape[1:]
-grid = tokens.patch_arithmetic(*tr["input"].shape[-2:], encoders.spec("clip_vit_b32").patch)
+grid = tokens.patch_arithmetic(*tr["input"].shape[-2:], encoders.get("clip_vit_b32").patch)
 st.markdown(
     text(
         "ln_text",

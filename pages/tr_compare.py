@@ -11,7 +11,7 @@ from ui.feature_views import draw
 from vision_core import figures
 from vision_core.cnn.stages import format_shape, strongest_channels
 from vision_core.embeddings.vectors import describe_vector
-from vision_core.engine import encoders, weights
+from vision_core.engine import encoders
 from vision_core.predictions import top_k
 from vision_core.transformer.compare import encoder_facts
 
@@ -25,24 +25,26 @@ st.markdown(text("intro"))
 # --- the two networks -----------------------------------------------------------------------
 vit = show.choose_model("transformer", allow_random_toggle=True, key="tr_compare_random")
 random = bool(st.session_state.get("tr_compare_random", False))
-cnn_names = [name for name, s in encoders.MODELS.items() if s.family == "cnn"]
+cnn_names = [name for name, s in encoders.ENCODERS.items() if s.family == "cnn"]
 if "tr_compare_cnn" not in st.session_state:
     preferred = state.model_name("cnn")
-    st.session_state["tr_compare_cnn"] = preferred if preferred in cnn_names else encoders.DEFAULT_MODEL
+    st.session_state["tr_compare_cnn"] = preferred if preferred in cnn_names else encoders.DEFAULT
 wanted = st.selectbox(
-    text("cnn_label"), cnn_names, key="tr_compare_cnn", format_func=lambda n: encoders.spec(n).title
+    text("cnn_label"), cnn_names, key="tr_compare_cnn", format_func=lambda n: encoders.get(n).title
 )
-cnn = transformer.fixed_choice(wanted, random=random, fallback=encoders.DEFAULT_MODEL)
-cnn_spec, vit_spec = encoders.spec(cnn.name), encoders.spec(vit.name)
+cnn = transformer.fixed_choice(wanted, random=random, fallback=encoders.DEFAULT)
+cnn_spec, vit_spec = encoders.get(cnn.name), encoders.get(vit.name)
 
-cnn_shapes = cache.shape_table(cnn.name, encoders.preprocessing(cnn.name).crop)
+cnn_shapes = cache.shape_table(cnn.name, encoders.get(cnn.name).preprocessing.crop)
 gap_step = cnn_shapes.of_kind("gap")[0].name
 grid_step = cnn_shapes[gap_step].inputs[0]
 cnn_keep = (grid_step, gap_step, "embedding", "probs")  # as the CNN's embedding page: one cached trace
 cnn_tr = cache.traced(photo.key, photo.data, cnn.name, cnn.weights, keep=cnn_keep, precision="float32")
 facts = {
     "cnn": encoder_facts(show.load(cnn), cnn_shapes),
-    "vit": encoder_facts(show.load(vit), cache.shape_table(vit.name, encoders.preprocessing(vit.name).crop)),
+    "vit": encoder_facts(
+        show.load(vit), cache.shape_table(vit.name, encoders.get(vit.name).preprocessing.crop)
+    ),
 }
 args = (photo.key, photo.data, vit.name, vit.weights, False)
 views = transformer.attention_views(*args)
@@ -160,8 +162,8 @@ for col, spec, probs in (
             col.progress(p.probability, text=f"{p.label} — {p.probability:.1%}")
     else:
         col.info(text("no_head", model=spec.title), icon=":material/info:")
-if any(not c.trained and encoders.spec(c.name).has_classifier for c in (cnn, vit)):
+if any(not c.trained and encoders.get(c.name).has_classifier for c in (cnn, vit)):
     st.caption(text("predict_untrained"))
 transformer.untrained_note(vit)
-if not weights.is_available_offline(wanted):
+if not encoders.available_offline(wanted):
     transformer.weights_help(wanted)

@@ -22,7 +22,7 @@ show.photo_error_banner()
 st.markdown(text("intro"))
 
 choice = show.choose_model("transformer")
-spec = encoders.spec(choice.name)
+spec = encoders.get(choice.name)
 keep_aspect = transformer.keep_aspect_toggle("tr_patches_keep_aspect")
 pixels = transformer.network_pixels(photo.key, photo.data, choice.name, keep_aspect)
 height, width = pixels.shape[:2]
@@ -44,10 +44,10 @@ st.markdown(
         tokens=grid.tokens,
     )
 )
-sizes = sorted({s.patch for s in encoders.MODELS.values() if s.family == "vit"}, reverse=True)
+sizes = sorted({s.patch for s in encoders.ENCODERS.values() if s.family == "vit"}, reverse=True)
 for col, p in zip(st.columns(len(sizes)), sizes, strict=True):
     other = tokens.patch_arithmetic(height, width, p)
-    users = ", ".join(s.title for s in encoders.MODELS.values() if s.patch == p)
+    users = ", ".join(s.title for s in encoders.ENCODERS.values() if s.patch == p)
     col.image(
         figures.grid_lines(pixels, p),
         width="stretch",

@@ -22,7 +22,7 @@ show.photo_error_banner()
 st.markdown(text("intro"))
 
 choice = show.choose_model("transformer")
-spec = encoders.spec(choice.name)
+spec = encoders.get(choice.name)
 model = show.load(choice)
 keep_aspect = transformer.keep_aspect_toggle("tr_tokens_keep_aspect")
 tr = transformer.token_trace(photo.key, photo.data, choice.name, choice.weights, keep_aspect)
@@ -149,7 +149,7 @@ st.markdown(text(key, near=near.neighbours, far=near.far, all=near.all_pairs))
 st.header(text("ln_heading"))
 if "norm_pre" not in tr:
     st.info(
-        text("ln_absent", model=spec.title, clip=encoders.spec("clip_vit_b32").title), icon=":material/info:"
+        text("ln_absent", model=spec.title, clip=encoders.get("clip_vit_b32").title), icon=":material/info:"
     )
 else:
     ln = transformer.norm_breakdown(

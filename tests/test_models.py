@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from vision_core import MODELS, build_model, load_image, load_model, preprocess, trace
+from vision_core import ENCODERS, build_model, load_image, load_model, preprocess, trace
 from vision_core.engine.encoders import seeded_model
 from vision_core.predictions import top_k
 from vision_core.samples import load_sample
@@ -112,16 +112,16 @@ def test_relu6_caps_the_embedded_model_activations(lite0):
     assert stem.min() >= 0 and stem.max() <= 6 and tr["relu_stem"].meta["function"] == "relu6"
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", sorted(ENCODERS))
 def test_every_registry_model_builds_traces_and_matches_its_plain_forward(name):
     model = seeded_model(name)
-    patch = MODELS[name].patch or 32
+    patch = ENCODERS[name].patch or 32
     x = torch.randn(1, 3, 7 * patch if patch >= 16 else 112, 7 * patch if patch >= 16 else 112)
     with torch.no_grad():
         plain = model(x)
     tr = trace(model, x, keep=["embedding"])
     torch.testing.assert_close(tr.output, plain, rtol=1e-4, atol=1e-4 * float(plain.abs().max()))
-    assert tr["embedding"].shape == (1, MODELS[name].embedding_dim)
+    assert tr["embedding"].shape == (1, ENCODERS[name].embedding_dim)
     assert not model.training
 
 

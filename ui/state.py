@@ -18,9 +18,9 @@ from vision_core.engine.preprocess import ImageError
 DEFAULT_SAMPLE = "chelsea"
 # the encoder each section starts with: the embedded default works with no network at all
 DEFAULT_MODELS = {
-    "cnn": encoders.DEFAULT_MODEL,
+    "cnn": encoders.DEFAULT,
     "transformer": "dino_vits16",
-    "embeddings": encoders.DEFAULT_MODEL,
+    "embeddings": encoders.DEFAULT,
 }
 SECTION_FAMILIES = {
     "cnn": ("cnn", "clip_cnn"),
@@ -86,9 +86,9 @@ def remembered_choice(widget, key: str, options: list, default, **kwargs):
 
 def models_for(section: str) -> list[str]:
     families = SECTION_FAMILIES.get(section, ("cnn", "clip_cnn", "vit"))
-    return [name for name, s in encoders.MODELS.items() if s.family in families]
+    return [name for name, s in encoders.ENCODERS.items() if s.family in families]
 
 
 def model_name(section: str) -> str:
     """The encoder chosen for ``section`` (the sidebar's picker writes it)."""
-    return st.session_state.get(f"model_{section}", DEFAULT_MODELS.get(section, encoders.DEFAULT_MODEL))
+    return st.session_state.get(f"model_{section}", DEFAULT_MODELS.get(section, encoders.DEFAULT))

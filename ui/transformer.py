@@ -50,18 +50,18 @@ def fixed_choice(name: str, *, random: bool = False, fallback: str | None = None
     """A page's own encoder (not the sidebar's): its trained weights when they are on this machine,
     else ``fallback`` (trained) when given, else the same architecture untrained — always said."""
     common, text = lesson("common", state.lang()), lesson("tr_common", state.lang())
-    title = encoders.spec(name).title
+    title = encoders.get(name).title
     chosen = ModelChoice(name, "random" if random else "pretrained")
-    if chosen.trained and not weights.is_available_offline(name):
-        if fallback is not None and weights.is_available_offline(fallback):
-            st.info(text("fallback_embedded", model=title, default=encoders.spec(fallback).title))
+    if chosen.trained and not encoders.available_offline(name):
+        if fallback is not None and encoders.available_offline(fallback):
+            st.info(text("fallback_embedded", model=title, default=encoders.get(fallback).title))
             chosen = ModelChoice(fallback, "pretrained")
         else:
             st.info(text("fallback_random", model=title))
             chosen = ModelChoice(name, "random")
     if not chosen.trained:
         st.warning(
-            common("untrained_label", model=encoders.spec(chosen.name).title), icon=":material/casino:"
+            common("untrained_label", model=encoders.get(chosen.name).title), icon=":material/casino:"
         )
     return chosen
 
@@ -69,15 +69,15 @@ def fixed_choice(name: str, *, random: bool = False, fallback: str | None = None
 def weights_note(name: str) -> str | None:
     """How to get ``name``'s trained weights (the file, its size, where it comes from and where
     it goes), or None when they are on this machine."""
-    if weights.is_available_offline(name):
+    if encoders.available_offline(name):
         return None
     text = lesson("tr_common", state.lang())
-    missing = weights.WeightsUnavailable(weights.entry(name), "not_downloaded")
+    missing = weights.WeightsUnavailable(encoders.get(name).weights, "not_downloaded")
     e = missing.entry
     key = "weights_place" if e.sha256 is None else "weights_download"
     return text(
         key,
-        model=encoders.spec(name).title,
+        model=encoders.get(name).title,
         file=e.filename,
         size=e.size_text,
         url=missing.url,
@@ -221,7 +221,7 @@ def attention_views(
     photo_key: str, _data: bytes, name: str, weights: str, keep_aspect: bool
 ) -> attention.AttentionViews:
     tr = attention_trace(photo_key, _data, name, weights, keep_aspect)
-    return attention.attention_views(tr, encoders.spec(name).patch)
+    return attention.attention_views(tr, encoders.get(name).patch)
 
 
 @st.cache_data(show_spinner=False, max_entries=128, ttl=PHOTO_TTL)

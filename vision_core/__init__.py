@@ -8,13 +8,13 @@ attention and embeddings.  It never imports Streamlit; a notebook can do::
     tr["_conv_stem"].shape, tr["gap"].value             # (1, 32, 112, 112), the 1280-d vector
 """
 
-from vision_core.engine.encoders import MODELS, build_model, load_model, preprocess, preprocess_photo, spec
+from vision_core.engine.encoders import ENCODERS, build_model, load_model, preprocess, preprocess_photo
 from vision_core.engine.preprocess import ImageError, load_image
 from vision_core.engine.trace import Trace, trace
 from vision_core.engine.weights import WeightsUnavailable
 
 __all__ = [
-    "MODELS",
+    "ENCODERS",
     "ImageError",
     "Trace",
     "WeightsUnavailable",
@@ -23,6 +23,5 @@ __all__ = [
     "load_model",
     "preprocess",
     "preprocess_photo",
-    "spec",
     "trace",
 ]

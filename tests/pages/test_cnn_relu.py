@@ -10,7 +10,7 @@ from conftest import assert_ok, open_page
 from vision_core import load_model, preprocess, trace
 from vision_core.cnn import activations
 from vision_core.cnn.pocket import run_pocket_cnn
-from vision_core.engine import encoders, weights
+from vision_core.engine import encoders
 from vision_core.samples import load_sample
 
 PAGE = "pages/cnn_relu.py"
@@ -87,7 +87,7 @@ def test_random_weights_are_labelled_and_counted():
 
 
 def test_a_missing_network_falls_back_to_lite0_in_russian():
-    if weights.is_available_offline("resnet50"):
+    if encoders.available_offline("resnet50"):
         pytest.skip("ResNet-50's weights are on this machine: there is nothing to fall back from")
     at = open_page(PAGE, lang="ru", model_cnn="resnet50")
     assert_ok(at)

@@ -7,7 +7,7 @@ import lab_expected as exp
 from conftest import assert_ok, open_page
 
 from vision_core.embeddings import neighbours
-from vision_core.engine import weights
+from vision_core.engine import encoders
 
 PAGE = "pages/emb_compare.py"
 
@@ -17,7 +17,7 @@ def test_agreement_between_encoders():
     assert_ok(at)
     assert at.selectbox(key="lab_enc_a").value == "efficientnet_lite0"
     vit = at.selectbox(key="lab_enc_b").value
-    vit_weights = "pretrained" if weights.is_available_offline(vit) else "random"
+    vit_weights = "pretrained" if encoders.available_offline(vit) else "random"
     a, b = exp.vectors(), exp.vectors(vit, vit_weights)
     n = len(a)
     j = neighbours.neighbour_agreement(a, b, 5)

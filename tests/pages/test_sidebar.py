@@ -7,12 +7,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.pages.conftest import TIMEOUT, assert_ok, sample_photo
-from vision_core.engine import weights
+from vision_core.engine import encoders
 
 
 @pytest.fixture
 def nothing_on_disk(monkeypatch):
-    monkeypatch.setattr(weights, "is_available_offline", lambda name: weights.entry(name).embedded)
+    monkeypatch.setattr(encoders, "available_offline", lambda name: encoders.get(name).weights.embedded)
 
 
 def _sidebar_script() -> None:
@@ -37,7 +37,7 @@ def _sidebar_text(at) -> str:
 def test_a_file_with_a_checksum_gets_a_download_button(nothing_on_disk):
     at = _open_sidebar("vit_b_16")
     assert_ok(at)
-    entry = weights.entry("vit_b_16")
+    entry = encoders.get("vit_b_16").weights
     assert entry.sha256 is not None
     assert any(b.key == "download_vit_b_16" for b in at.sidebar.button)
     assert entry.filename in _sidebar_text(at)
@@ -46,7 +46,7 @@ def test_a_file_with_a_checksum_gets_a_download_button(nothing_on_disk):
 def test_a_file_without_a_checksum_is_never_downloaded_only_placed(nothing_on_disk):
     at = _open_sidebar("dino_vits16")
     assert_ok(at)
-    entry = weights.entry("dino_vits16")
+    entry = encoders.get("dino_vits16").weights
     assert entry.sha256 is None
     assert not any(b.key == "download_dino_vits16" for b in at.sidebar.button)
     text = _sidebar_text(at)

