@@ -127,7 +127,7 @@ def embed(
         if on_progress is not None:
             on_progress(done, total if total is not None else done)
     if not vectors:
-        return np.zeros((0, encoders.spec(name).embedding_dim), dtype=np.float32)
+        return np.zeros((0, encoders.get(name).embedding_dim), dtype=np.float32)
     return np.concatenate(vectors).astype(np.float32, copy=False)
 
 
