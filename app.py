@@ -6,7 +6,8 @@ Run with ``make run`` (or ``streamlit run app.py`` inside the project's virtual 
 
 import streamlit as st
 
-from ui import nav, sidebar, state, warmup
+from ui import session, warmup
+from ui.widgets import nav, sidebar
 from vision_core.engine import memory
 
 memory.keep_freed_memory()  # traces reuse freed pages instead of faulting in new ones (see module)
@@ -14,7 +15,7 @@ memory.keep_freed_memory()  # traces reuse freed pages instead of faulting in ne
 st.set_page_config(page_title="Encoder Lens", page_icon=":material/center_focus_strong:", layout="wide")
 warmup.start()  # UMAP's numba compilation, in the background: off the learner's path
 
-lang = state.lang()
+lang = session.lang()
 pages = {
     info.id: st.Page(
         info.file, title=info.title[lang], icon=info.icon, url_path=info.id, default=info.id == "start"

@@ -8,7 +8,7 @@ import streamlit as st
 from lessons import lesson
 from ui import cache, feature_views, show, state
 from ui.feature_views import HIGHLIGHT, draw
-from ui.sidebar import UPLOAD_TYPES
+from ui.widgets.photo_source import UPLOAD_TYPES
 from vision_core import samples
 from vision_core.cnn.stages import format_shape, strongest_channels
 from vision_core.embeddings.vectors import cosine_similarity, describe_vector, global_pools, pooled_lengths

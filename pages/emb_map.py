@@ -6,7 +6,7 @@ import streamlit as st
 
 from lessons import lesson
 from ui import lab, state
-from ui import sidebar as sidebar_ui
+from ui.widgets import photo_source as sidebar_ui
 from vision_core.embeddings import gallery, neighbours, projection
 from vision_core.engine.preprocess import ImageError
 

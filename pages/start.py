@@ -3,32 +3,32 @@
 import streamlit as st
 
 from lessons import lesson
-from ui import cache, nav, show, state
+from ui import session
+from ui.cached import core
+from ui.session import Choice
+from ui.widgets import nav
+from ui.widgets.header import photo_error_banner
+from vision_core.cnn.stages import journey_shapes
 from vision_core.engine import encoders
 from vision_core.predictions import top_k
 
-text = lesson("start", state.lang())
-photo = state.current_photo()
-name = encoders.DEFAULT
-spec = encoders.get(name)
-
+text = lesson("start", session.lang())
 st.title(text("title"))
 st.markdown(text("intro"))
-show.photo_error_banner()
+photo_error_banner()
 
+choice = Choice(encoders.DEFAULT)
+subject = session.subject(choice)
 left, right = st.columns([2, 3])
-left.image(cache.thumbnail(photo.key, photo.data), caption=photo.label, width="stretch")
-tr = cache.traced(photo.key, photo.data, name, keep=("probs", "gap"))
-model = cache.model(name)
-shapes = [tr["input"].shape, tr[next(s.name for s in tr.of_kind("conv"))].shape]
-shapes += [tr[stage].shape for stage in model.stages] + [tr["gap"].shape]
-journey = " → ".join("×".join(str(d) for d in shape[1:]) for shape in shapes)
+left.image(core.thumbnail(subject.photo), caption=subject.photo.label, width="stretch")
+tr = core.traced(subject, keep=("probs", "gap"))
+journey = " → ".join("×".join(str(d) for d in shape[1:]) for shape in journey_shapes(core.model(choice), tr))
 best = top_k(tr.array("probs")[0], 3)
 with right:
     st.markdown(
         text(
             "journey",
-            model=spec.title,
+            model=choice.encoder.title,
             journey=journey,
             dim=tr["gap"].shape[-1],
             label=best[0].label,
@@ -43,11 +43,11 @@ st.header(text("route_heading"))
 for section, titles in nav.SECTIONS.items():
     if section == "start":
         continue
-    st.subheader(titles[state.lang()])
+    st.subheader(titles[session.lang()])
     st.markdown(text(f"route_{section}"))
     cols = st.columns(3)
     for i, info in enumerate(p for p in nav.PAGES if p.section == section):
-        cols[i % 3].page_link(info.file, label=info.title[state.lang()], icon=info.icon)
+        cols[i % 3].page_link(info.file, label=info.title[session.lang()], icon=info.icon)
 
 st.header(text("how_heading"))
 st.markdown(text("how"))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lessons import LANGUAGES, Lesson, lesson, parse
-from ui.nav import PAGES
+from ui.widgets.nav import PAGES
 
 LESSON_FILES = sorted({p.stem for p in (Path(__file__).parents[1] / "lessons" / "en").glob("*.md")})
 

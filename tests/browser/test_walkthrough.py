@@ -15,7 +15,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_no_exception, shot, wait_until_idle
-from ui.nav import PAGES, SECTIONS
+from ui.widgets.nav import PAGES, SECTIONS
 from vision_core import samples
 
 pytestmark = pytest.mark.browser

@@ -16,7 +16,7 @@ def nothing_on_disk(monkeypatch):
 
 
 def _sidebar_script() -> None:
-    from ui import sidebar
+    from ui.widgets import sidebar
 
     sidebar.render("transformer")
 

@@ -231,3 +231,15 @@ def peak_position(feature_map: np.ndarray) -> tuple[int, int]:
     m = np.asarray(feature_map, dtype=np.float64)
     y, x = np.unravel_index(int(np.argmax(m)), m.shape)
     return int(y), int(x)
+
+
+def journey_shapes(model, tr: Trace) -> list[tuple[int, ...]]:
+    """The shapes a photo takes on its way through a CNN: the input, the first convolution's output,
+    each stage's output and the pooled vector — the start page's one-line journey."""
+    first_conv = next(s.name for s in tr.of_kind("conv"))
+    return [
+        tr["input"].shape,
+        tr[first_conv].shape,
+        *(tr[stage].shape for stage in model.stages),
+        tr["gap"].shape,
+    ]

@@ -1,0 +1,17 @@
+"""The house colours: one name for each role a colour plays on a page."""
+
+from __future__ import annotations
+
+from plotly.colors import qualitative
+
+HIGHLIGHT = "#ff2d55"  # the chosen cell, patch, window or photo, on every page
+SECOND = "#ffb000"  # a second mark beside the first (where a value came from)
+NEUTRAL = "#4c78a8"  # bars and points that are not chosen
+PLACED = "#ffcc00"  # a new photo placed on a map
+SIGNED = {"symmetric": True, "cmap": "RdBu_r"}  # red positive, blue negative, white zero
+LABELS = qualitative.Dark24 + qualitative.Light24  # one colour per label on the lab's maps
+
+
+def label_colours(values) -> dict[str, str]:
+    """A colour for each distinct value, in order of first appearance."""
+    return {v: LABELS[i % len(LABELS)] for i, v in enumerate(dict.fromkeys(values))}

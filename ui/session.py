@@ -1,0 +1,136 @@
+"""What the learner has chosen, kept in their session only: the photo, the language, the encoder,
+and the :class:`Subject` that every cached call is keyed on.
+
+The photo is held as bytes in ``st.session_state`` — in this server's memory, for this browser
+session — and is never written to disk or sent anywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+
+import streamlit as st
+
+from vision_core import samples
+from vision_core.engine import encoders
+from vision_core.engine.preprocess import ImageError
+
+DEFAULT_SAMPLE = "chelsea"
+# the encoder each section starts with: the embedded default works with no network at all
+DEFAULT_ENCODERS = {
+    "cnn": encoders.DEFAULT,
+    "transformer": "dino_vits16",
+    "embeddings": encoders.DEFAULT,
+}
+SECTION_FAMILIES: dict[str, tuple[encoders.Family, ...]] = {
+    "cnn": ("cnn", "clip_cnn"),
+    "transformer": ("vit",),
+    "embeddings": ("cnn", "clip_cnn", "vit"),
+}
+
+
+@dataclass(frozen=True)
+class Photo:
+    key: str  # SHA-256 of the bytes: the cache key
+    data: bytes
+    label: str
+
+    @classmethod
+    def from_bytes(cls, data: bytes, label: str) -> Photo:
+        return cls(hashlib.sha256(data).hexdigest(), data, label)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The network a page runs: its registry name and whether its weights are the trained ones."""
+
+    name: str
+    trained: bool = True
+
+    @property
+    def encoder(self) -> encoders.Encoder:
+        return encoders.get(self.name)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a cached call computes on: a photo, an encoder choice and the input options.
+
+    Caches hash it on :attr:`cache_key` — the photo's SHA-256, never its bytes (see
+    ``ui.cached.core.PHOTO_CACHE``)."""
+
+    photo: Photo
+    choice: Choice
+    keep_aspect: bool = False  # transformers: keep the photo's shape instead of the square crop
+    size: int | None = None  # the shorter side the photo is resized to, when not the encoder's own
+
+    @property
+    def name(self) -> str:
+        return self.choice.name
+
+    @property
+    def cache_key(self) -> tuple:
+        return (self.photo.key, self.choice.name, self.choice.trained, self.keep_aspect, self.size)
+
+    def replace(self, **changes) -> Subject:
+        return dataclasses.replace(self, **changes)
+
+
+def sample_photo(sample_id: str = DEFAULT_SAMPLE) -> Photo:
+    s = samples.get_sample(sample_id)
+    return Photo.from_bytes(samples.sample_bytes(sample_id), s.title)
+
+
+def current_photo() -> Photo:
+    """The learner's photo; the default sample until they choose one."""
+    if "photo" not in st.session_state:
+        st.session_state["photo"] = sample_photo()
+    return st.session_state["photo"]
+
+
+def use_photo(data: bytes, label: str) -> ImageError | None:
+    """Make ``data`` the current photo if it decodes; otherwise keep the old one and return why not."""
+    from ui.cached import core  # imported here: the cache imports torch, which the session does not need
+
+    candidate = Photo.from_bytes(data, label)
+    try:
+        core.photo(candidate)
+    except ImageError as error:
+        return error
+    st.session_state["photo"] = candidate
+    return None
+
+
+def subject(choice: Choice, *, keep_aspect: bool = False, photo: Photo | None = None) -> Subject:
+    """The learner's photo (or ``photo``) under ``choice``."""
+    return Subject(photo or current_photo(), choice, keep_aspect=keep_aspect)
+
+
+def lang() -> str:
+    return st.session_state.get("lang", "en")
+
+
+def remembered_choice(widget, key: str, options: list, default, **kwargs):
+    """A keyed radio or selectbox whose choice survives a change of language.
+
+    Streamlit forgets a keyed widget's selection when its labels change, so the widget's key
+    carries the language and the choice itself is kept under ``key`` in the session state
+    (where pages and tests read and set it).
+    """
+    value = st.session_state.get(key, default)
+    if value not in options:
+        value = default if default in options else options[0]
+    chosen = widget(options=options, index=options.index(value), key=f"{key}__{lang()}", **kwargs)
+    st.session_state[key] = chosen
+    return chosen
+
+
+def encoders_for(section: str) -> list[str]:
+    return encoders.names(SECTION_FAMILIES.get(section, ("cnn", "clip_cnn", "vit")))
+
+
+def encoder_name(section: str) -> str:
+    """The encoder chosen for ``section`` (the sidebar's picker writes it)."""
+    return st.session_state.get(f"model_{section}", DEFAULT_ENCODERS.get(section, encoders.DEFAULT))

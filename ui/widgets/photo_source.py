@@ -1,0 +1,65 @@
+"""The photo-source picker: a sample that ships with the installed packages, an upload, the camera,
+or the photo already chosen in the sidebar — one widget wherever a page asks for a photo."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from lessons import lesson
+from ui import session
+from ui.session import Photo
+from vision_core import samples
+
+UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
+
+
+def photo_source(
+    key: str,
+    *,
+    sources: Sequence[str] = ("sample", "upload", "camera"),
+    default_sample: str = session.DEFAULT_SAMPLE,
+    label: str | None = None,
+    collapsed: bool = False,
+) -> tuple[Photo | None, str | None]:
+    """Ask for a photo; returns it (``None`` while an upload or a shot is awaited) and an id that
+    changes only when the learner picks another photo.  ``sources`` are ``"sample"``,
+    ``"upload"``, ``"camera"`` and ``"current"`` (the sidebar's photo).  Nothing is decoded here:
+    the caller checks the photo with ``ui.cached.core.photo``."""
+    text = lesson("sidebar", session.lang())
+    names = {s: text(f"source_{s}") for s in sources}
+    source = sources[0]
+    if len(sources) > 1:
+        source = session.remembered_choice(
+            st.radio,
+            key,
+            list(names),
+            sources[0],
+            label=label or text("photo_heading"),
+            format_func=names.get,
+            horizontal=True,
+            label_visibility="collapsed" if collapsed else "visible",
+        )
+    if source == "current":
+        photo = session.current_photo()
+        return photo, f"current:{photo.key}"
+    if source == "sample":
+        titles = {s.id: s.title for s in samples.list_samples("photo")}
+        options = list(titles)
+        index = options.index(default_sample) if default_sample in options else 0
+        chosen = st.selectbox(
+            text("sample_label"), options, format_func=titles.get, key=f"{key}_sample", index=index
+        )
+        return Photo.from_bytes(samples.sample_bytes(chosen), titles[chosen]), f"sample:{chosen}"
+    if source == "upload":
+        uploaded = st.file_uploader(
+            text("upload_label"), type=UPLOAD_TYPES, key=f"{key}_upload", help=text("upload_help")
+        )
+        if uploaded is None:
+            return None, None
+        return Photo.from_bytes(uploaded.getvalue(), uploaded.name), f"upload:{uploaded.file_id}"
+    shot = st.camera_input(text("camera_label"), key=f"{key}_camera")
+    if shot is None:
+        return None, None
+    return Photo.from_bytes(shot.getvalue(), text("camera_photo")), f"camera:{shot.file_id}"

@@ -1,0 +1,81 @@
+"""The sidebar: language, the learner's photo (sample, upload or camera) and the encoder.
+
+It is drawn by ``app.py`` on every run, so the choices hold across pages.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lessons import LANGUAGES, lesson
+from ui import session
+from ui.cached import core
+from ui.widgets.encoder import download_button
+from ui.widgets.photo_source import photo_source
+from vision_core.engine import encoders, weights
+
+
+def render(section: str) -> None:
+    with st.sidebar:
+        st.selectbox("Language · Язык", list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
+        text = lesson("sidebar", session.lang())
+        _photo_picker(text)
+        if section in session.SECTION_FAMILIES:
+            _encoder_picker(section, text)
+
+
+def _photo_picker(text) -> None:
+    st.subheader(text("photo_heading"))
+    candidate, source_id = photo_source("photo_source", collapsed=True)
+    if candidate is not None and st.session_state.get("photo_source_id") != source_id:
+        # try a newly chosen photo once; keep the previous photo if it cannot be used
+        st.session_state["photo_source_id"] = source_id
+        error = session.use_photo(candidate.data, candidate.label)
+        st.session_state["photo_error"] = (
+            None if error is None else f"**{candidate.label}**: {error.message} {error.hint}"
+        )
+    error = st.session_state.get("photo_error")
+    if error:
+        st.error(error)
+    current = session.current_photo()
+    st.image(core.thumbnail(current), caption=current.label, width="stretch")
+
+
+def _encoder_picker(section: str, text) -> None:
+    st.subheader(text("model_heading"))
+
+    def label(name: str) -> str:
+        entry = encoders.get(name).weights
+        if entry.embedded:
+            need = text("need_embedded")
+        elif encoders.available_offline(name):
+            need = text("need_present")
+        elif entry.sha256 is None:
+            need = text("need_manual", size=entry.size_text)
+        else:
+            need = text("need_download", size=entry.size_text)
+        return f"{encoders.get(name).title} — {need}"
+
+    name = session.remembered_choice(
+        st.selectbox,
+        f"model_{section}",
+        session.encoders_for(section),
+        session.DEFAULT_ENCODERS[section],
+        label=text("model_label"),
+        format_func=label,
+    )
+    st.caption(encoders.get(name).summary)
+    if not encoders.available_offline(name):
+        entry = encoders.get(name).weights
+        downloadable = entry.sha256 is not None  # never fetch what cannot be verified
+        missing = weights.WeightsUnavailable(entry, "not_downloaded" if downloadable else "no_checksum")
+        st.warning(
+            text(
+                "weights_manual" if not downloadable else "weights_missing",
+                file=entry.filename,
+                size=entry.size_text,
+                url=missing.url,
+                folder=str(missing.target_dir),
+            )
+        )
+        download_button(name, key=f"download_{name}")
