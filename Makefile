@@ -1,17 +1,19 @@
 # Encoder Lens — the two commands the README promises:
 #   make run    set up and start the app
-#   make test   set up and run every test (core, pages, real browser)
+#   make test   set up and run every check and test (lint, format, types, core, pages, real browser)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
+PIP     = $(BIN)/pip install --disable-pip-version-check -q
 
-.PHONY: setup run test lint bench fixtures
+.PHONY: setup run dev test lint typecheck bench fixtures weights-pack
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt pyproject.toml
+	$(PIP) -r requirements-dev.txt
+	$(PIP) --no-deps -e .
 	touch $@
 
 setup: $(VENV)/.installed
@@ -19,17 +21,26 @@ setup: $(VENV)/.installed
 run: setup
 	$(BIN)/streamlit run app.py
 
+# for editing the app: reload on save (watches the project folder, so it costs CPU while it runs)
+dev: setup
+	$(BIN)/streamlit run app.py --server.fileWatcherType auto --server.runOnSave true
+
 test: setup
 	scripts/ensure_chromium.sh
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+typecheck: setup
+	$(BIN)/mypy
+
 bench: setup
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements-bench.txt
+	$(PIP) -r requirements-bench.txt
 	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 # Parity fixtures are made in a separate reference environment (see tests/parity/README.md).

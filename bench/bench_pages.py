@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from ui.session import Photo  # noqa: E402
 from ui.widgets.nav import PAGES  # noqa: E402
-from ui.state import Photo  # noqa: E402
 from vision_core.samples import load_sample  # noqa: E402
 
 APP = str(ROOT / "app.py")

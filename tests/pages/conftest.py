@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui.state import Photo
+from ui.session import Photo
 from vision_core import samples
 
 APP = Path(__file__).resolve().parents[2] / "app.py"  # from_file resolves relative paths against this file
