@@ -162,6 +162,7 @@ def _check_size(width: int, height: int, max_pixels: int) -> None:
 def _rescale_to_uint8(image: Image.Image) -> Image.Image:
     """Wide grey modes to 8 bits by the range their values are meant in, never by clipping."""
     values = np.nan_to_num(np.asarray(image).astype(np.float64))
+    top: float | None
     if image.mode.startswith("I;16"):
         top = 65535.0  # 16-bit files use the full 0..65535 range
     elif image.mode == "I":

@@ -168,7 +168,8 @@ class _Recorder:
         if name is None:
             raise RuntimeError(f"{type(module).__name__} records a step but is not part of the traced model")
         sources = tuple(s for s in (self.source_of(t) for t in inputs) if s is not None)
-        meta = module.step_meta(inputs, output) if hasattr(module, "step_meta") else {}
+        step_meta = getattr(module, "step_meta", None)  # traced layers say their arithmetic
+        meta = step_meta(inputs, output) if step_meta is not None else {}
         self._store(name, getattr(module, "kind", "step"), output, meta, sources)
         if self.stop_after is not None:
             self.stop_after.discard(name)
@@ -247,6 +248,8 @@ class Conv2d(nn.Conv2d):
 
     def padding_for(self, height: int, width: int) -> tuple[int, int, int, int]:
         """Zeros added (top, bottom, left, right) for an input of this size."""
+        if isinstance(self.padding, str):  # "same"/"valid": not used by our models (Conv2dSame pads itself)
+            raise ValueError(f"padding={self.padding!r}: give the zeros added as numbers")
         ph, pw = _pair(self.padding)
         return ph, ph, pw, pw
 

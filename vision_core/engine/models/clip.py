@@ -115,6 +115,11 @@ class AttentionPool2d(nn.Module):
 class ModifiedResNet(nn.Module):
     """CLIP's RN50 visual tower: ``forward`` returns the image embedding I_f (1024 numbers)."""
 
+    layer1: Stage  # the four stages, set by name in __init__ (OpenAI's keys)
+    layer2: Stage
+    layer3: Stage
+    layer4: Stage
+
     def __init__(
         self, layers=(3, 4, 6, 3), out_dim: int = 1024, heads: int = 32, img_size: int = 224, width: int = 64
     ):

@@ -96,6 +96,11 @@ class ResNet(nn.Module):
     returns the pooled vector (512 for ResNet-18, 2048 for ResNet-50) — the embedding.
     """
 
+    layer1: Stage  # the four stages, set by name in __init__ (torchvision's keys)
+    layer2: Stage
+    layer3: Stage
+    layer4: Stage
+
     def __init__(self, block: type[BasicBlock | Bottleneck], layers: list[int], num_classes: int = 1000):
         super().__init__()
         self.conv1 = Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
