@@ -4,14 +4,15 @@ labels (purity, adjusted Rand, NMI), the contingency table, and each cluster's p
 import pandas as pd
 import streamlit as st
 
-from lessons import lesson
-from ui import lab, state
+from ui.cached import lab as cached
+from ui.charts import lab as charts
+from ui.charts.scatter import scatter
+from ui.widgets.header import page_header
+from ui.widgets.lab import gallery_and_vectors
 from vision_core.embeddings import neighbours
 
-text = lesson("emb_clusters", state.lang())
-st.title(text("title"))
-st.markdown(text("intro"))
-items, choice, vectors = lab.gallery_and_vectors()
+text = page_header("emb_clusters")
+items, choice, vectors = gallery_and_vectors()
 n = len(items)
 labels = [it.label for it in items]
 n_labels = len(set(labels))
@@ -32,18 +33,16 @@ else:
     clusters = neighbours.dbscan(vectors, eps, min_samples)
 
 scores = neighbours.cluster_scores(clusters, labels)
-found = [c for c in scores.clusters if c != neighbours.NOISE]
-noise = int((clusters == neighbours.NOISE).sum())
 cols = st.columns(4)
-cols[0].metric(text("m_clusters"), len(found))
+cols[0].metric(text("m_clusters"), scores.found)
 cols[1].metric(text("m_purity"), f"{scores.purity:.1%}")
 cols[2].metric(text("m_ari"), f"{scores.adjusted_rand:.3f}")
 cols[3].metric(text("m_nmi"), f"{scores.nmi:.3f}")
 st.markdown(
-    text("scores", purity=scores.purity, ari=scores.adjusted_rand, labels=n_labels, clusters=len(found))
+    text("scores", purity=scores.purity, ari=scores.adjusted_rand, labels=n_labels, clusters=scores.found)
 )
 if algo == "dbscan":
-    st.markdown(text("noise", noise=noise, photos=n))
+    st.markdown(text("noise", noise=scores.noise, photos=n))
 
 
 def cluster_name(c: int) -> str:
@@ -58,30 +57,19 @@ st.dataframe(table, key="lab_cluster_table")
 st.caption(text("table_note"))
 
 st.subheader(text("map_heading"))
-key = lab.digest(items, choice.name, choice.weights)
-umap = lab.umap_projection(key, vectors, 2, min(15, n - 1), 0.1, "cosine")
-hover = [f"{it.name} — {it.label}" for it in items]
-lab.scatter(
-    umap.coords,
-    [cluster_name(c) for c in clusters],
-    hover,
-    key="lab_cluster_map",
-    height=440,
-    clickable=False,
-)
+umap = cached.overview_map(items, choice, vectors)
+groups = [cluster_name(c) for c in clusters]
+scatter(umap.coords, groups, charts.hover_names(items), key="lab_cluster_map", height=440, clickable=False)
 
 st.subheader(text("photos_heading"))
-for c in scores.clusters:
-    members = [i for i in range(n) if clusters[i] == c]
-    common = pd.Series([labels[i] for i in members]).value_counts()
-    with st.expander(
-        text(
-            "cluster_line",
-            name=cluster_name(c),
-            n=len(members),
-            label=common.index[0],
-            share=common.iloc[0] / len(members),
-        )
-    ):
-        shown = members[:18]
-        lab.thumbs(items, shown, [labels[i] for i in shown], cols=6, side=120)
+for cluster in neighbours.cluster_contents(clusters, labels):
+    line = text(
+        "cluster_line",
+        name=cluster_name(cluster.cluster),
+        n=len(cluster.members),
+        label=cluster.label,
+        share=cluster.share,
+    )
+    with st.expander(line):
+        shown = list(cluster.members[:18])
+        charts.thumbs(items, shown, [labels[i] for i in shown], cols=6, side=120)

@@ -3,74 +3,74 @@ under random weights — how much their neighbour lists agree, side-by-side maps
 
 import itertools
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from lessons import lesson
-from ui import lab, state
+from ui import gallery, session
+from ui.cached import lab as cached
+from ui.charts import lab as charts
+from ui.charts.scatter import scatter
+from ui.widgets.encoder import encoder_title, offline_choice
+from ui.widgets.header import page_header
+from ui.widgets.pickers import focus_picker
 from vision_core.embeddings import neighbours
 from vision_core.engine import encoders
 
-text = lesson("emb_compare", state.lang())
-st.title(text("title"))
-st.markdown(text("intro"))
-items = lab.current_gallery()
+text = page_header("emb_compare")
+items = gallery.current_gallery()
 n = len(items)
 labels = [it.label for it in items]
 if n < 4:
-    st.warning(lesson("emb_common", state.lang())("too_few", n=4))
+    st.warning(lesson("emb_common", session.lang())("too_few", n=4))
     st.stop()
 
 
-def title(name: str) -> str:
-    s = encoders.get(name)
-    have = text("have_weights") if encoders.available_offline(name) else text("no_weights")
-    return f"{s.title} ({s.family.replace('_', ' ').upper()}) — {have}"
+def option(name: str) -> str:
+    e, have = encoders.get(name), "have_weights" if encoders.available_offline(name) else "no_weights"
+    return text("encoder_option", title=e.title, family=e.family.replace("_", " ").upper(), have=text(have))
 
 
 names = list(encoders.ENCODERS)
 vits = [m for m in names if encoders.get(m).family == "vit"]
 cols = st.columns([2, 2, 1.3, 1.3])
 enc_a = cols[0].selectbox(
-    text("a_label"), names, index=names.index(encoders.DEFAULT), format_func=title, key="lab_enc_a"
+    text("a_label"), names, index=names.index(encoders.DEFAULT), format_func=option, key="lab_enc_a"
 )
 enc_b = cols[1].selectbox(
-    text("b_label"), names, index=names.index(vits[0]), format_func=title, key="lab_enc_b"
+    text("b_label"), names, index=names.index(vits[0]), format_func=option, key="lab_enc_b"
 )
 with_random = cols[2].toggle(text("random_label"), value=True, key="lab_enc_random", help=text("random_help"))
 k = cols[3].slider(text("k_label"), 1, min(15, n - 1), min(5, n - 1), key="lab_agree_k")
 
-choices = {"A": lab.offline_choice(enc_a), "B": lab.offline_choice(enc_b)}
+choices = {"A": offline_choice(enc_a), "B": offline_choice(enc_b)}
 if with_random and choices["A"].trained:  # an encoder already without its weights is its own random twin
-    choices["A0"] = lab.offline_choice(enc_a, random=True)
+    choices["A0"] = offline_choice(enc_a, random=True)
 if choices["A"] == choices["B"]:
     st.info(text("same_twice"))
 for tag in ("A", "B"):
     if not choices[tag].trained:
-        st.caption(text("fallback", model=encoders.get(choices[tag].name).title))
-st.caption(lab.status_line(items))
+        st.caption(text("fallback", model=choices[tag].encoder.title))
+st.caption(gallery.status_line(items))
 
-titles = {tag: f"{tag} · {lab.encoder_title(c)}" for tag, c in choices.items()}
-vecs = {tag: lab.vectors(items, c) for tag, c in choices.items()}
+titles = {tag: f"{tag} · {encoder_title(c)}" for tag, c in choices.items()}
+vecs = {tag: cached.vectors(items, c) for tag, c in choices.items()}
 
 st.header(text("agree_heading"))
 st.markdown(text("agree_intro", k=k))
-chance = neighbours.chance_agreement(n, k)
-rows = []
-per_photo = {}
-for x, y in itertools.combinations(choices, 2):
-    j = neighbours.neighbour_agreement(vecs[x], vecs[y], k)
-    per_photo[(x, y)] = j
-    rows.append(
-        {
-            text("col_pair"): f"{titles[x]}  ↔  {titles[y]}",
-            text("col_jaccard"): round(float(j.mean()), 3),
-            text("col_identical"): f"{np.mean(j == 1.0):.0%}",
-        }
-    )
+pairs = {(x, y): neighbours.agreement(vecs[x], vecs[y], k) for x, y in itertools.combinations(choices, 2)}
+rows = [
+    {
+        text("col_pair"): f"{titles[x]}  ↔  {titles[y]}",
+        text("col_jaccard"): round(a.mean, 3),
+        text("col_identical"): f"{a.identical:.0%}",
+    }
+    for (x, y), a in pairs.items()
+]
 st.dataframe(pd.DataFrame(rows), hide_index=True, key="lab_agreement")
-st.markdown(text("agree_result", k=k, ab=float(per_photo[("A", "B")].mean()), chance=chance, photos=n))
+ab = pairs[("A", "B")]
+chance = neighbours.chance_agreement(n, k)
+st.markdown(text("agree_result", k=k, ab=ab.mean, chance=chance, photos=n))
 
 st.header(text("quality_heading"))
 st.markdown(text("quality_intro", k=k))
@@ -82,43 +82,31 @@ for tag, c in choices.items():
         text("col_same_label"): f"{neighbours.label_agreement(vecs[tag], labels, k):.1%}",
     }
     try:
-        p = lab.probe(lab.digest(items, c.name, c.weights, labels=True), vecs[tag], tuple(labels), 5, 1.0)
-        row[text("col_probe")] = f"{p.accuracy:.1%}"
+        key = gallery.digest(items, c.name, c.trained, labels=True)
+        row[text("col_probe")] = f"{cached.probe(key, vecs[tag], tuple(labels), 5, 1.0).accuracy:.1%}"
     except ValueError:
         row[text("col_probe")] = "—"
     quality.append(row)
 st.dataframe(pd.DataFrame(quality), hide_index=True, key="lab_quality")
 
 st.header(text("maps_heading"))
-hover = [f"{it.name} — {it.label}" for it in items]
-map_cols = st.columns(len(choices))
-for col, (tag, c) in zip(map_cols, choices.items(), strict=True):
+hover = charts.hover_names(items)
+for col, (tag, c) in zip(st.columns(len(choices)), choices.items(), strict=True):
     with col:
         st.markdown(f"**{titles[tag]}**")
-        m = lab.umap_projection(
-            lab.digest(items, c.name, c.weights), vecs[tag], 2, min(15, n - 1), 0.1, "cosine"
-        )
-        lab.scatter(
+        m = cached.overview_map(items, c, vecs[tag])
+        scatter(
             m.coords, labels, hover, key=f"lab_compare_map_{tag}", height=360, clickable=False, legend=False
         )
 st.caption(text("maps_note", k=m.params["n_neighbors"]))  # the neighbours UMAP really used
 
 st.header(text("photo_heading"))
-ab = per_photo[("A", "B")]
-worst = int(np.argmin(ab))
-st.session_state.setdefault("lab_compare_photo", worst)
-i = lab.focus_picker(items, "lab_compare_photo", text("photo_label"))
-st.markdown(text("photo_result", name=items[i].name, j=float(ab[i]), k=k))
+st.session_state.setdefault("lab_compare_photo", ab.least)
+i = focus_picker(items, "lab_compare_photo", text("photo_label"))
+st.markdown(text("photo_result", name=items[i].name, j=float(ab.per_photo[i]), k=k))
 q_col, *list_cols = st.columns([1, 3, 3])
-q_col.image(lab.thumbnail(items[i].key, items[i].data, 240), caption=items[i].name, width="stretch")
+q_col.image(cached.thumbnail(items[i], 240), caption=items[i].name, width="stretch")
 for col, tag in zip(list_cols, ("A", "B"), strict=True):
     with col:
         st.markdown(f"**{titles[tag]}**")
-        hits = neighbours.nearest(vecs[tag], i, k)
-        lab.thumbs(
-            items,
-            [h.index for h in hits],
-            [f"{h.similarity:.3f} · {labels[h.index]}" for h in hits],
-            cols=min(k, 5),
-            side=110,
-        )
+        charts.neighbour_thumbs(items, neighbours.nearest(vecs[tag], i, k), cols=min(k, 5), side=110)

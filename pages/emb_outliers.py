@@ -1,19 +1,16 @@
 """Embeddings 6 · Outliers: choose what is normal; each photo's mean cosine distance to its nearest
 normal photos is its anomaly score; the most unusual photos are shown."""
 
-import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import lesson
-from ui import lab, state
-from vision_core.embeddings import neighbours
+from ui.charts import lab as charts
+from ui.charts.layout import draw
+from ui.widgets.header import page_header
+from ui.widgets.lab import gallery_and_vectors
+from vision_core.embeddings.outliers import outliers
 
-text = lesson("emb_outliers", state.lang())
-st.title(text("title"))
-st.markdown(text("intro"))
-items, choice, vectors = lab.gallery_and_vectors()
-n = len(items)
+text = page_header("emb_outliers")
+items, choice, vectors = gallery_and_vectors()
 labels = [it.label for it in items]
 all_labels = sorted(set(labels))
 
@@ -27,59 +24,31 @@ k = right.slider(text("k_label"), 1, 10, 3, key="lab_anomaly_k")
 if not normal_labels:
     st.warning(text("need_normal"))
     st.stop()
-normal = np.array([x in normal_labels for x in labels])
-scores = neighbours.anomaly_scores(vectors, normal, k)
-auc = neighbours.separation(scores, normal)
-highest_normal = float(np.nanmax(scores[normal])) if normal.sum() > 1 else float("nan")
-above = int(np.sum(scores[~normal] > highest_normal)) if np.isfinite(highest_normal) else 0
+report = outliers(vectors, labels, normal_labels, k)
 st.markdown(
     text(
         "result",
-        normal=int(normal.sum()),
-        others=int((~normal).sum()),
+        normal=int(report.normal.sum()),
+        others=int((~report.normal).sum()),
         k=k,
-        auc=auc,
-        above=above,
-        highest=highest_normal,
+        auc=report.auc,
+        above=report.above,
+        highest=report.highest_normal,
     )
 )
 
-order = np.argsort(-np.nan_to_num(scores, nan=-1.0), kind="stable")
-fig = go.Figure()
-for flag, name, colour in ((True, text("normal_name"), "#1f77b4"), (False, text("other_name"), "#d62728")):
-    idx = [int(i) for i in order if normal[i] == flag]
-    fig.add_trace(
-        go.Bar(
-            x=[int(np.flatnonzero(order == i)[0]) + 1 for i in idx],
-            y=scores[idx],
-            name=name,
-            marker_color=colour,
-            customdata=[f"{items[i].name} — {labels[i]}" for i in idx],
-            hovertemplate="%{customdata}<br>%{y:.3f}<extra></extra>",
-        )
-    )
-if np.isfinite(highest_normal):
-    fig.add_hline(y=highest_normal, line_dash="dot", annotation_text=text("line_label"))
-fig.update_layout(
-    height=340,
-    margin={"l": 0, "r": 0, "t": 10, "b": 0},
-    barmode="overlay",
-    xaxis={"title": text("rank_axis")},
-    yaxis={"title": text("score_axis")},
-)
-st.plotly_chart(fig, key="lab_scores", config={"displayModeBar": False})
+names = (text("normal_name"), text("other_name"))
+axes = (text("line_label"), text("rank_axis"), text("score_axis"))
+draw(st, charts.score_bars(report, charts.hover_names(items), names, *axes), "lab_scores")
+
+
+def score_thumbs(indices: list[int]) -> None:
+    captions = [text("score_caption", score=report.scores[i], label=labels[i]) for i in indices]
+    charts.thumbs(items, indices, captions, cols=6, side=140)
+
 
 st.subheader(text("top_heading"))
-top = [int(i) for i in order[: min(12, n)]]
-captions = [text("score_caption", score=scores[i], label=labels[i]) for i in top]
-lab.thumbs(items, top, captions, cols=6, side=140)
+score_thumbs(report.most_unusual(12))
 st.subheader(text("typical_heading"))
-typical = [int(i) for i in order[::-1] if np.isfinite(scores[i])][:6]
-lab.thumbs(
-    items,
-    typical,
-    [text("score_caption", score=scores[i], label=labels[i]) for i in typical],
-    cols=6,
-    side=140,
-)
+score_thumbs(report.most_typical(6))
 st.caption(text("note"))

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from vision_core import trace
-from vision_core.embeddings import folding, gallery, neighbours, projection
+from vision_core.embeddings import folding, gallery, neighbours, outliers, projection
 from vision_core.embeddings import vectors as embeddings
 from vision_core.engine import encoders
 from vision_core.samples import load_sample
@@ -249,6 +249,23 @@ def test_purity_adjusted_rand_and_the_table():
     assert neighbours.purity([neighbours.NOISE] * 2 + [0, 0], ["a", "b", "a", "a"]) == pytest.approx(3 / 4)
 
 
+def test_found_clusters_noise_and_each_clusters_commonest_label():
+    clusters = [neighbours.NOISE, 0, 0, 0, 1, 1, neighbours.NOISE]
+    labels = ["x", "cat", "dog", "dog", "cat", "dog", "y"]
+    scores = neighbours.cluster_scores(clusters, labels)
+    assert scores.found == 2 and scores.noise == 2
+    assert neighbours.cluster_scores([0, 0, 1], ["a", "a", "b"]).noise == 0
+    contents = neighbours.cluster_contents(clusters, labels)
+    assert [c.cluster for c in contents] == [neighbours.NOISE, 0, 1]
+    assert [c.members for c in contents] == [(0, 6), (1, 2, 3), (4, 5)]
+    assert [(c.label, c.share) for c in contents[1:]] == [("dog", pytest.approx(2 / 3)), ("cat", 0.5)]
+    assert contents[0].label == "x"  # a tie goes to the label seen first
+
+
+def test_label_order_groups_labels_and_keeps_gallery_order_within_one():
+    assert neighbours.label_order(["b", "a", "b", "a", "c"]) == [1, 3, 0, 2, 4]
+
+
 def test_kmeans_and_dbscan_on_separated_directions():
     rng = np.random.default_rng(0)
     axes = np.eye(3) * 10
@@ -276,6 +293,44 @@ def test_anomaly_scores_by_hand():
     assert neighbours.separation(scores, normal) == 1.0
     # k larger than the normal photos allow: each normal photo uses all the others it has
     np.testing.assert_allclose(neighbours.anomaly_scores(v, normal, k=10), expected, atol=1e-12)
+
+
+def test_outlier_report_ranks_and_thresholds():
+    # normal photos at 0°, 10° and 20°, others at 15° (inside) and 90° (far out)
+    angles = np.radians([0, 10, 20, 15, 90])
+    v = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    labels = ["n", "n", "n", "odd", "far"]
+    report = outliers.outliers(v, labels, {"n"}, k=2)
+    np.testing.assert_array_equal(report.normal, [True, True, True, False, False])
+    np.testing.assert_allclose(report.scores, neighbours.anomaly_scores(v, report.normal, 2))
+    assert report.highest_normal == pytest.approx(report.scores[:3].max())
+    assert report.above == 1  # the far photo; the one at 15° scores like a normal one
+    assert report.order[0] == 4 and report.most_unusual(1) == [4]
+    np.testing.assert_array_equal(report.ranks[report.order], np.arange(1, 6))
+    assert report.most_typical(5) == [int(i) for i in report.order[::-1]]
+    assert report.auc == neighbours.separation(report.scores, report.normal)
+    # one normal photo: it has no normal neighbour, so no threshold to beat
+    lone = outliers.outliers(v, labels, {"far"}, k=2)
+    assert np.isnan(lone.highest_normal) and lone.above == 0
+    assert np.isnan(lone.scores[4]) and lone.order[-1] == 4 and 4 not in lone.most_typical(5)
+
+
+def test_agreement_summaries():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(20, 6))
+    same = neighbours.agreement(a, a, 3)
+    assert same.mean == 1.0 and same.identical == 1.0 and same.least == 0
+    b = rng.normal(size=(20, 6))
+    other = neighbours.agreement(a, b, 3)
+    np.testing.assert_array_equal(other.per_photo, neighbours.neighbour_agreement(a, b, 3))
+    assert other.least == int(np.argmin(other.per_photo))
+    assert other.identical == pytest.approx(np.mean(other.per_photo == 1.0))
+
+
+def test_landing_step_and_span():
+    coords = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0]])
+    step, span = projection.landing(coords, np.array([[3.0, 1.0]]), 1)
+    assert step == pytest.approx(1.0) and span == pytest.approx(5.0)
 
 
 def test_neighbour_agreement():

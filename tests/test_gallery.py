@@ -89,6 +89,13 @@ def test_sample_items_label_by_title_or_by_given_names():
     assert {it.label for it in relabelled} == {"photograph"}
 
 
+def test_first_family_is_the_first_photo_and_its_variants():
+    items = gallery.sample_items(["chelsea", "coffee"], 2)
+    assert gallery.first_family(items) == [0, 1, 2]
+    assert gallery.first_family(items[1:]) == [2, 3, 4]  # the first that is no variant: coffee
+    assert gallery.first_family(items[1:3]) == []
+
+
 @pytest.mark.parametrize(
     ("name", "label"),
     [

@@ -9,7 +9,7 @@ from functools import cache
 import numpy as np
 from PIL import Image
 
-from ui.lab import GallerySpec
+from ui.gallery import GallerySpec
 from vision_core.embeddings import gallery
 from vision_core.embeddings import vectors as embeddings
 from vision_core.engine import encoders

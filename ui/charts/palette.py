@@ -9,6 +9,11 @@ SECOND = "#ffb000"  # a second mark beside the first (where a value came from)
 NEUTRAL = "#4c78a8"  # bars and points that are not chosen
 PLACED = "#ffcc00"  # a new photo placed on a map
 SIGNED = {"symmetric": True, "cmap": "RdBu_r"}  # red positive, blue negative, white zero
+CHANNELS = ("#e4572e", "#4caf50", "#2e86de")  # a picture's R, G and B numbers
+GUIDE = "grey"  # a reference line or curve drawn behind the measured points
+MUTED = "#9ab"  # a histogram behind the curve drawn over it
+NORMAL = "#1f77b4"  # the photos the learner called normal (outliers page)
+ODD = "#d62728"  # the other photos, scored against the normal ones
 LABELS = qualitative.Dark24 + qualitative.Light24  # one colour per label on the lab's maps
 
 

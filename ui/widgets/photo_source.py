@@ -3,7 +3,7 @@ or the photo already chosen in the sidebar — one widget wherever a page asks f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import streamlit as st
 
@@ -22,12 +22,21 @@ def photo_source(
     default_sample: str = session.DEFAULT_SAMPLE,
     label: str | None = None,
     collapsed: bool = False,
+    wording: Mapping[str, str] | None = None,
+    upload_key: str | None = None,
+    sample_key: str | None = None,
 ) -> tuple[Photo | None, str | None]:
     """Ask for a photo; returns it (``None`` while an upload or a shot is awaited) and an id that
     changes only when the learner picks another photo.  ``sources`` are ``"sample"``,
     ``"upload"``, ``"camera"`` and ``"current"`` (the sidebar's photo).  Nothing is decoded here:
-    the caller checks the photo with ``ui.cached.core.photo``."""
-    text = lesson("sidebar", session.lang())
+    the caller checks the photo with ``ui.cached.core.photo``.  ``wording`` gives a page's own
+    words for some of the picker's (``source_current``, ``upload_label``...); ``upload_key`` the
+    uploader's own widget key, ``sample_key`` the sample box's."""
+    sidebar_text, own = lesson("sidebar", session.lang()), dict(wording or {})
+
+    def text(name: str) -> str:
+        return own.get(name) or sidebar_text(name)
+
     names = {s: text(f"source_{s}") for s in sources}
     source = sources[0]
     if len(sources) > 1:
@@ -48,13 +57,15 @@ def photo_source(
         titles = {s.id: s.title for s in samples.list_samples("photo")}
         options = list(titles)
         index = options.index(default_sample) if default_sample in options else 0
-        chosen = st.selectbox(
-            text("sample_label"), options, format_func=titles.get, key=f"{key}_sample", index=index
-        )
+        box_key = sample_key or f"{key}_sample"
+        chosen = st.selectbox(text("sample_label"), options, format_func=titles.get, key=box_key, index=index)
         return Photo.from_bytes(samples.sample_bytes(chosen), titles[chosen]), f"sample:{chosen}"
     if source == "upload":
         uploaded = st.file_uploader(
-            text("upload_label"), type=UPLOAD_TYPES, key=f"{key}_upload", help=text("upload_help")
+            text("upload_label"),
+            type=UPLOAD_TYPES,
+            key=upload_key or f"{key}_upload",
+            help=text("upload_help"),
         )
         if uploaded is None:
             return None, None

@@ -242,6 +242,15 @@ def sample_items(
     return out
 
 
+def first_family(items: Sequence[GalleryItem]) -> list[int]:
+    """The first photo that is not a variant, followed by its variants (indices into ``items``);
+    empty when every photo is a variant."""
+    first = next((i for i, it in enumerate(items) if it.source != "variant"), None)
+    if first is None:
+        return []
+    return [first] + [i for i, it in enumerate(items) if it.parent == items[first].key]
+
+
 def _is_zip(name: str, data: bytes) -> bool:
     return name.lower().endswith(".zip") or data[:4] == b"PK\x03\x04"
 

@@ -9,6 +9,7 @@ algorithms are scikit-learn's; what is here is the bookkeeping a lesson shows.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -70,6 +71,11 @@ def cosine_parts(a: np.ndarray, b: np.ndarray) -> CosineParts:
     return CosineParts(dot, na, nb, dot / (na * nb) if na and nb else 0.0)
 
 
+def label_order(labels: Sequence[str]) -> list[int]:
+    """The photos sorted by label, photos of one label in gallery order (rows of a matrix)."""
+    return sorted(range(len(labels)), key=lambda i: (labels[i], i))
+
+
 def label_precision(neighbours: Sequence[Neighbour], labels: Sequence[str], label: str) -> float:
     """The share of ``neighbours`` that carry ``label`` (precision@k of a retrieval)."""
     if not neighbours:
@@ -100,6 +106,37 @@ class ClusterScores:
     clusters: tuple[int, ...]
     labels: tuple[str, ...]
     table: np.ndarray
+
+    @property
+    def found(self) -> int:
+        """Clusters found, DBSCAN's noise not counted."""
+        return sum(c != NOISE for c in self.clusters)
+
+    @property
+    def noise(self) -> int:
+        """Photos DBSCAN put in no cluster."""
+        return int(self.table[self.clusters.index(NOISE)].sum()) if NOISE in self.clusters else 0
+
+
+@dataclass(frozen=True)
+class ClusterContents:
+    """One cluster's photos and the label most of them carry."""
+
+    cluster: int
+    members: tuple[int, ...]
+    label: str  # the commonest label (the first to appear, on a tie)
+    share: float  # the share of the members that carry it
+
+
+def cluster_contents(clusters: Sequence[int], labels: Sequence[str]) -> list[ClusterContents]:
+    """Every cluster (in order of its id, noise first) with its members and commonest label."""
+    clusters = np.asarray(clusters)
+    out = []
+    for c in np.unique(clusters):
+        members = tuple(int(i) for i in np.flatnonzero(clusters == c))
+        label, count = Counter(labels[i] for i in members).most_common(1)[0]
+        out.append(ClusterContents(int(c), members, str(label), count / len(members)))
+    return out
 
 
 def kmeans(vectors: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
@@ -246,6 +283,33 @@ def neighbour_agreement(a: np.ndarray, b: np.ndarray, k: int = 5) -> np.ndarray:
         sa, sb = set(ra.tolist()), set(rb.tolist())
         out[i] = len(sa & sb) / len(sa | sb)
     return out
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How much two encoders agree about every photo's ``k`` nearest neighbours."""
+
+    per_photo: np.ndarray  # (N,) Jaccard overlap of the two neighbour lists
+    k: int
+
+    @property
+    def mean(self) -> float:
+        return float(self.per_photo.mean())
+
+    @property
+    def identical(self) -> float:
+        """The share of photos whose two lists hold the same photos."""
+        return float(np.mean(self.per_photo == 1.0))
+
+    @property
+    def least(self) -> int:
+        """The photo the two encoders agree on least (the first such)."""
+        return int(np.argmin(self.per_photo))
+
+
+def agreement(a: np.ndarray, b: np.ndarray, k: int = 5) -> Agreement:
+    """:func:`neighbour_agreement` of two encoders' vectors, with its summaries."""
+    return Agreement(neighbour_agreement(a, b, k), k)
 
 
 def chance_agreement(n: int, k: int) -> float:

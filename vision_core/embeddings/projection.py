@@ -23,7 +23,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from sklearn.decomposition import PCA
@@ -105,6 +105,18 @@ class Projection:
                 warnings.simplefilter("ignore")
                 return np.asarray(self.model.transform(x), dtype=np.float32)
         raise ValueError("t-SNE cannot place a new point on an existing map; it has to be fitted again")
+
+
+class Landing(NamedTuple):
+    step: float  # how far the placed point lies from the gallery point it is compared with
+    span: float  # the diagonal of the box around the map's points: how big the map is
+
+
+def landing(coords: np.ndarray, placed: np.ndarray, index: int) -> Landing:
+    """How far ``placed`` (a point on the map, (D,) or (1, D)) landed from map point ``index``,
+    beside the size of the whole map."""
+    step = float(np.linalg.norm(np.asarray(placed).reshape(-1) - coords[index]))
+    return Landing(step, float(np.linalg.norm(np.ptp(coords, axis=0))))
 
 
 def umap_map(

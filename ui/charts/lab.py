@@ -1,0 +1,154 @@
+"""The embedding lab's pictures besides its maps (``scatter``): grids of gallery thumbnails, the
+gallery's vectors as a heatmap, the similarity and confusion matrices, the anomaly scores as bars.
+They only draw what a page got from vision_core; no number is made here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui.cached import lab as cached
+from ui.charts.layout import figure
+from ui.charts.palette import NORMAL, ODD
+from vision_core.embeddings.gallery import GalleryItem
+from vision_core.embeddings.neighbours import Neighbour
+from vision_core.embeddings.outliers import OutlierReport
+
+NAMED_ROWS = 60  # up to this many photos, a matrix names its rows
+
+
+def thumbs(
+    items: Sequence[GalleryItem],
+    indices: Sequence[int],
+    captions: Sequence[str],
+    cols: int = 6,
+    side: int = 160,
+) -> None:
+    """Thumbnails of ``items[indices]`` in a grid of ``cols`` columns."""
+    for start in range(0, len(indices), cols):
+        row = st.columns(cols)
+        for col, i, caption in zip(
+            row, indices[start : start + cols], captions[start : start + cols], strict=False
+        ):
+            col.image(cached.thumbnail(items[i], side), caption=caption, width="stretch")
+
+
+def neighbour_thumbs(
+    items: Sequence[GalleryItem], hits: Sequence[Neighbour], cols: int = 5, side: int = 140
+) -> None:
+    """A photo's nearest gallery photos, each captioned with its cosine similarity and label."""
+    captions = [f"{h.similarity:.3f} · {items[h.index].label}" for h in hits]
+    thumbs(items, [h.index for h in hits], captions, cols=cols, side=side)
+
+
+def hover_names(items: Sequence[GalleryItem]) -> list[str]:
+    """``name — label`` of every photo: what a map shows under the pointer."""
+    return [f"{it.name} — {it.label}" for it in items]
+
+
+def photo_names(items: Sequence[GalleryItem], order: Sequence[int]) -> list[str]:
+    """``label · name`` of each photo in ``order``: a matrix's row names."""
+    return [f"{items[i].label} · {items[i].name}" for i in order]
+
+
+def vectors_heatmap(values: np.ndarray, rows: Sequence[str], x_title: str) -> go.Figure:
+    """The gallery's vectors, one row a photo (``values``: (N, shown numbers))."""
+    n = len(rows)
+    heat = {
+        "type": "heatmap",
+        "z": values,
+        "colorscale": "Viridis",
+        "y": list(rows),
+        "hovertemplate": "%{y}<br>v%{x} = %{z:.3f}<extra></extra>",
+        "colorbar": {"thickness": 10},
+    }
+    return figure(
+        [heat],
+        min(700, 140 + 9 * n),
+        yaxis={"showticklabels": n <= NAMED_ROWS, "autorange": "reversed"},
+        xaxis={"title": {"text": x_title}},
+    )
+
+
+def similarity_matrix(sims: np.ndarray, names: Sequence[str]) -> go.Figure:
+    """Every photo's cosine similarity with every other, red for alike, blue for opposite."""
+    n = len(names)
+    heat = {
+        "type": "heatmap",
+        "z": sims,
+        "x": list(names),
+        "y": list(names),
+        "colorscale": "RdBu_r",
+        "zmid": 0,
+        "zmin": -1,
+        "zmax": 1,
+        "hovertemplate": "%{y}<br>%{x}<br>cos = %{z:.3f}<extra></extra>",
+    }
+    return figure(
+        [heat],
+        min(760, 200 + 8 * n),
+        xaxis={"showticklabels": False},
+        yaxis={"showticklabels": n <= NAMED_ROWS, "autorange": "reversed"},
+    )
+
+
+def confusion_matrix(
+    confusion: np.ndarray, classes: Sequence[str], hover: str, x_title: str, y_title: str
+) -> go.Figure:
+    """A probe's confusion matrix, true labels down, predicted across, each cell's count written."""
+    heat = {
+        "type": "heatmap",
+        "z": confusion,
+        "x": list(classes),
+        "y": list(classes),
+        "colorscale": "Blues",
+        "text": confusion,
+        "texttemplate": "%{text}",
+        "hovertemplate": hover + "<extra></extra>",
+        "showscale": False,
+    }
+    return figure(
+        [heat],
+        min(700, 160 + 28 * len(classes)),
+        xaxis={"title": {"text": x_title}, "tickangle": -35},
+        yaxis={"title": {"text": y_title}, "autorange": "reversed"},
+    )
+
+
+def score_bars(
+    report: OutlierReport,
+    hover: Sequence[str],
+    names: tuple[str, str],
+    line_label: str,
+    x_title: str,
+    y_title: str,
+) -> go.Figure:
+    """Every photo's anomaly score by rank, normal and other photos in two colours, and a dotted
+    line at the highest normal score."""
+    data = []
+    for flag, name, colour in ((True, names[0], NORMAL), (False, names[1], ODD)):
+        idx = [int(i) for i in report.order if report.normal[i] == flag]
+        data.append(
+            {
+                "type": "bar",
+                "x": report.ranks[idx],
+                "y": report.scores[idx],
+                "name": name,
+                "marker": {"color": colour},
+                "customdata": [hover[i] for i in idx],
+                "hovertemplate": "%{customdata}<br>%{y:.3f}<extra></extra>",
+            }
+        )
+    fig = figure(
+        data,
+        340,
+        barmode="overlay",
+        xaxis={"title": {"text": x_title}},
+        yaxis={"title": {"text": y_title}},
+    )
+    if np.isfinite(report.highest_normal):
+        fig.add_hline(y=report.highest_normal, line_dash="dot", annotation_text=line_label)
+    return fig
