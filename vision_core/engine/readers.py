@@ -7,7 +7,10 @@ Two readers:
   own restricted unpickler, which rebuilds tensors and plain containers and refuses every other
   global, so a file that smuggles in ``os.system`` or a class instance is rejected.
 * :func:`read_torchscript_tensors` for OpenAI CLIP's ``.pt`` files, which are TorchScript
-  archives.  ``torch.load(weights_only=True)`` refuses those outright, and ``torch.jit.load``
+  archives (``torch.jit.save``, zip layout of PyTorch 1.4 onwards: any root folder name, any
+  ``version``, with or without the ``byteorder`` and ``.data/`` records newer torch adds, storages
+  of any dtype saved from CPU or GPU, stored or deflated entries; tests/test_torchscript_reader.py
+  builds each of these).  ``torch.load(weights_only=True)`` refuses those outright, and ``torch.jit.load``
   compiles the archive's ``code/`` directory and runs its ``__setstate__`` methods -- that is
   executing code from the file, which we never do.  No public torch API reads the tensors of a
   TorchScript archive without compiling it, so this module does it by hand: the archive is a zip;
@@ -163,7 +166,7 @@ class _ArchiveUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         if (module, name) in _SAFE_GLOBALS:
             return _SAFE_GLOBALS[module, name]
-        if module == "torch" and name in _STORAGE_DTYPES:
+        if module in ("torch", "torch.cuda") and name in _STORAGE_DTYPES:  # torch.cuda: GPU-saved
             return _StorageType(_STORAGE_DTYPES[name])
         if module == "__torch__" or module.startswith("__torch__."):
             qualified = f"{module}.{name}"  # a TorchScript class: an inert placeholder
@@ -183,10 +186,15 @@ class _ArchiveUnpickler(pickle.Unpickler):
 
 def _record_prefix(archive: zipfile.ZipFile) -> str:
     """The archive's top directory (``RN50/``, ``archive/`` ...), the one holding ``data.pkl``."""
-    for name in archive.namelist():
+    names = archive.namelist()
+    for name in names:
         head, _, tail = name.partition("/")
         if tail == "data.pkl":
             return head + "/"
+    if any(name.partition("/")[2] == "model.json" for name in names):
+        raise CheckpointError(
+            "a TorchScript archive in the format of PyTorch 1.3 and older (model.json), which we do not read"
+        )
     raise CheckpointError("not a TorchScript archive: no data.pkl at its top level")
 
 

