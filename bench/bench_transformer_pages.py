@@ -35,8 +35,8 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from ui.cached.transformer import ATTENTION_KEEP  # noqa: E402
 from ui.session import Photo  # noqa: E402
-from ui.transformer import ATTENTION_KEEP  # noqa: E402
 from vision_core import trace  # noqa: E402
 from vision_core.engine import encoders  # noqa: E402
 from vision_core.engine.preprocess import load_image  # noqa: E402

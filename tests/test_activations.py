@@ -48,6 +48,21 @@ def test_stats_count_zeros_negatives_and_caps():
     assert activations.activation_stats("leaky_relu", X).zeros == 1  # only the zero itself stays 0
 
 
+def test_bound_is_the_largest_input_magnitude():
+    assert activations.activation_stats("relu", X).bound == 9.0
+    assert activations.activation_stats("relu", -X).bound == 9.0
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.3])
+def test_every_activation_applies_each_function_with_its_stats(slope):
+    every = activations.every_activation(X, slope=slope)
+    assert tuple(every) == activations.ACTIVATIONS
+    for name, (result, stats) in every.items():
+        np.testing.assert_array_equal(result, activations.apply(name, X, slope=slope))
+        assert stats == activations.activation_stats(name, X, result, slope=slope)
+    assert every["leaky_relu"][1].after[0] == pytest.approx(slope * -8.0)
+
+
 def test_zero_and_capped_fractions():
     v = np.array([[0.0, 1.0], [6.0, 0.0]], dtype=np.float32)
     assert activations.zero_fraction(v) == 0.5

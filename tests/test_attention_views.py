@@ -73,6 +73,9 @@ def test_attention_views_gather_the_per_layer_maps():
     assert v.uniform_distance == pytest.approx(uniform_attention_distance((10, 14), 16))
     np.testing.assert_allclose(v.cls_self + v.cls.sum(axis=(2, 3)), 1.0, atol=2e-3)  # float16 rows
     np.testing.assert_allclose(mean_over_heads(v.cls[3]), v.cls_mean[3], rtol=1e-6)
+    for layer in (0, 11):
+        assert v.distance_span(layer) == (float(v.distance[layer].min()), float(v.distance[layer].max()))
+    assert v.distance_span(-1) == v.distance_span(11)
 
 
 def test_overlay_grid_is_the_nearest_upsampled_overlay():

@@ -60,6 +60,22 @@ def test_another_token_and_bad_head(deit):
         block_walkthrough(model, tr, 3, 3)
 
 
+def test_block_summaries_and_the_activation_over_fc1(deit):
+    model, tr = deit
+    walk = block_walkthrough(model, tr, 5, 1)
+    assert walk.worst_difference == max(s.max_difference for s in walk.steps)
+    assert walk.softmax_total == pytest.approx(1.0)
+    fc1 = walk.step("fc1").values
+    x, y = walk.activation_curve(n=11)
+    assert x.shape == y.shape == (11,)
+    assert (x[0], x[-1]) == pytest.approx((fc1.min(), fc1.max()))
+    np.testing.assert_allclose(y, gelu(x))
+    # the token's own values lie on the curve: act = GELU(fc1)
+    np.testing.assert_allclose(
+        np.interp(fc1, *walk.activation_curve(n=2001)), walk.step("act").values, atol=1e-3
+    )
+
+
 def test_clip_blocks_use_quick_gelu():
     model = seeded_model("clip_vit_b32")
     tr = trace(

@@ -181,3 +181,31 @@ def test_layer_weights_and_the_filters_mosaic(lite0):
     tiles = figures.filters_mosaic(w)
     left, top, right, bottom = conv_sandbox.tile_box(31, 32, (3, 3))
     assert tiles[top:bottom, left:right].shape == (3, 3, 3)
+
+
+def test_sum_terms_brackets_the_negative_terms():
+    assert conv_sandbox.sum_terms([1.0, -2.0, 0.5]) == "1 + (-2) + 0.5"
+    assert conv_sandbox.sum_terms([0.25, -0.125], "{:.4f}", names=["red", "green"]) == (
+        "red 0.2500 + green (-0.1250)"
+    )
+
+
+def test_filters_and_maps_pictures_outline_the_chosen_tile(lite0):
+    model, tr = lite0
+    w = conv_sandbox.layer_weights(model, "_conv_stem")
+    picture = conv_sandbox.filters_picture(w, 5, side=480)
+    tiles = figures.filters_mosaic(w)
+    scale = conv_sandbox.cell_scale(tiles.shape[1], 480)
+    assert picture.shape[:2] == (tiles.shape[0] * scale, tiles.shape[1] * scale)
+    left, top, right, bottom = conv_sandbox.tile_box(5, 32, (3, 3), scale=scale)
+    red = (255, 45, 85)
+    assert tuple(picture[top, left]) == red and tuple(picture[bottom - 1, right - 1]) == red
+    maps = tr.array("_conv_stem")[0]
+    mosaic = conv_sandbox.maps_picture(maps, 0)
+    left, top, right, bottom = conv_sandbox.tile_box(0, len(maps), maps.shape[1:], pad=3)
+    assert tuple(mosaic[top, left]) == (255, 45, 85)
+    plain = figures.colorize_mosaic(figures.mosaic(maps, pad=3))
+    assert mosaic.shape == plain.shape
+    np.testing.assert_array_equal(
+        mosaic[top + 4 : bottom - 4, left + 4 : right - 4], plain[top + 4 : bottom - 4, left + 4 : right - 4]
+    )

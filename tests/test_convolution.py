@@ -9,6 +9,7 @@ import torch
 from vision_core import load_model, preprocess, trace
 from vision_core.cnn.convolution import (
     conv_breakdown,
+    conv_formulas,
     conv_macs,
     conv_params,
     output_size,
@@ -93,3 +94,16 @@ def test_receptive_field_grows_through_resnet50():
     assert [rf[s].jump for s in ("layer1", "layer2", "layer3", "layer4")] == [4, 8, 16, 32]
     # a residual add sees what the wider of its two inputs sees
     assert rf["layer1.0.add"].size == rf["layer1.0.bn3"].size > rf["layer1.0.downsample.1"].size
+
+
+def test_conv_formulas_fill_in_the_layers_numbers():
+    tr = shape_table(seeded_model("resnet50"), 226)
+    for step in tr.of_kind("conv"):
+        in_shape, out_shape = tr[step.inputs[0]].shape[1:], step.shape[1:]
+        f = conv_formulas(step.meta, in_shape, out_shape)
+        assert f["size"]["out"] == f["size"]["recorded"] == out_shape[1]
+        assert f["params"]["params"] == f["params"]["recorded"] == step.meta["params"]
+        assert f["macs"]["macs"] == f["macs"]["recorded"] == step.meta["macs"]
+        assert f["macs"]["per_value"] * out_shape[0] * out_shape[1] * out_shape[2] == step.meta["macs"]
+    stem = conv_formulas(tr["conv1"].meta, (3, 226, 226), tr["conv1"].shape[1:])
+    assert (stem["size"]["k"], stem["size"]["s"], stem["size"]["top"], stem["size"]["size"]) == (7, 2, 3, 226)

@@ -44,3 +44,14 @@ def test_on_the_real_last_grid():
     )  # a zero average means a zero map (ReLU6)
     assert vector_length(tr.array("embedding")) == pytest.approx(1.0, abs=1e-6)
     np.testing.assert_allclose(l2_normalize(pools.gap), tr.array("embedding")[0], atol=1e-6)
+
+
+def test_first_numbers_pool_summary_and_bar_share():
+    from vision_core.cnn import squeeze
+
+    assert squeeze.first_numbers(np.array([0.125, -0.5, 2.0, 9.0])) == "0.125, -0.500, 2.000, …"
+    grid = np.arange(2 * 3 * 4, dtype=np.float64).reshape(2, 3, 4)
+    summary = squeeze.pool_summary(global_pools(grid))
+    assert [(m, n) for m, n, _ in summary] == [("gap", 2), ("gmp", 2), ("flatten", 24)]
+    assert summary[0][2] == "5.500, 17.500, …" and summary[1][2] == "11.000, 23.000, …"
+    assert squeeze.bar_share(-0.2) == 0.0 and squeeze.bar_share(0.4) == 0.4 and squeeze.bar_share(1.2) == 1.0

@@ -93,3 +93,23 @@ def test_zoom_outlines_the_chosen_pixel_and_stays_inside():
     assert z.shape == (7 * 4, 7 * 4, 3)
     # the window slid to the top-right corner: its last column is the image's last column
     np.testing.assert_array_equal(z[1, -3], image[0, 49])  # inside the outlined cell, off the outline
+
+
+def test_normalisation_rule_is_one_formula_for_lite0_and_three_for_imagenet(steps):
+    rule = pixels.normalisation_rule(steps)
+    if steps.preprocessing.mean[0] == steps.preprocessing.mean[1] == steps.preprocessing.mean[2]:
+        assert rule == "(x − 127) / 128"
+    else:
+        assert rule.startswith("R: (x − ") and "; G: (x − " in rule and "; B: (x − " in rule
+        a, b = pixels.scale_formula(steps)[0]
+        assert rule.split(";")[0] == f"R: (x − {a:g}) / {b:g}"
+
+
+def test_preparation_sizes_match_the_pictures():
+    steps = encoders.preprocess_photo(load_sample("chelsea"), "resnet50", size=200)
+    p = pixels.preparation(steps)
+    assert (p.width, p.height) == steps.original.size
+    assert (p.resized_w, p.resized_h) == steps.resized.size
+    assert p.short == min(steps.resized.size)
+    assert p.crop == 200 == steps.cropped.size[0]
+    assert (p.left, p.top) == steps.crop_box[:2]

@@ -16,6 +16,7 @@ from vision_core.cnn.pooling import (
     padding_mask,
     pool_window,
     pool_windows,
+    window_place,
 )
 from vision_core.engine import encoders
 from vision_core.engine.trace import AvgPool2d, Conv2dSame, MaxPool2d, trace
@@ -74,6 +75,29 @@ def test_downsampling_steps_of_resnet50_and_lite0():
     assert [d.name for d in lite] == ["_conv_stem"] + [f"_blocks.{i}._depthwise_conv" for i in (1, 3, 5, 11)]
     assert [d.kind for d in lite] == ["conv"] + ["depthwise conv"] * 4
     assert all(d.out_shape[1] * 2 == d.in_shape[1] for d in lite)  # 224 halves evenly every time
+
+
+def test_downsampling_rows_and_kind_ids():
+    r50 = {d.name: d for d in downsampling_steps(shape_table(encoders.build_model("resnet50"), 224))}
+    assert r50["maxpool"].row() == {
+        "step": "maxpool",
+        "kind": "max_pool",
+        "kernel": "3×3",
+        "stride": 2,
+        "padding": "(1, 1, 1, 1)",
+        "in": "64×112×112",
+        "out": "64×56×56",
+    }
+    assert r50["maxpool"].label == "maxpool · 64×112×112 → 64×56×56"
+    lite = downsampling_steps(shape_table(encoders.build_model("efficientnet_lite0"), 224))
+    assert [d.kind_id for d in lite] == ["conv"] + ["depthwise_conv"] * 4
+
+
+def test_window_place_spans_the_windows_rows_and_columns():
+    w = pool_windows(POCKET_IMAGE, "max")[3]  # output (1, 1) of a 2×2, stride-2 pooling
+    assert w.bounds == (2, 2, 3, 3)
+    place = window_place(0, 5, np.array([-1, 0, 1]), np.array([9, 10, 11]))
+    assert place == {"row": 0, "col": 5, "rows": "-1–1", "cols": "9–11"}
 
 
 class _Tiny(nn.Module):

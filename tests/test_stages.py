@@ -12,11 +12,13 @@ from vision_core.cnn.convolution import output_size, receptive_fields, shape_tab
 from vision_core.cnn.stages import (
     Box,
     consumers,
+    field_growth,
     format_shape,
     peak_position,
     receptive_box,
     residual_add,
     shape_rows,
+    shown_channels,
     stage_of_steps,
     strongest_channels,
 )
@@ -199,3 +201,26 @@ def test_resnet_projection_shortcut():
     assert residual_add(tr, "layer1.1.add").projected is False
     np.testing.assert_allclose(res.identity + res.branch, res.output, rtol=0, atol=0)
     assert consumers(tr, "layer2.0.add") == ["layer2.0.relu2"]
+
+
+def test_table_rows_and_field_growth(resnet50_226):
+    model, tr = resnet50_226
+    rows = shape_rows(tr)
+    conv1 = next(r for r in rows if r.name == "conv1")
+    line = conv1.row()
+    assert line["step"] == "conv1" and line["kind"] == conv1.kind and line["params"] == conv1.params
+    assert line["shape"] == format_shape(conv1.shape) and line["field"] == str(conv1.receptive_field)
+    growth = field_growth(tr, model.stages)
+    assert all(r.receptive_field for r in growth.rows)
+    assert growth.first == growth.rows[1].receptive_field == conv1.receptive_field
+    assert growth.last == next(r for r in rows if r.name == model.stages[-1]).receptive_field
+    assert growth.times == growth.last / growth.first > 10
+
+
+def test_shown_channels_first_or_strongest():
+    fmap = np.zeros((5, 2, 2))
+    fmap[3] = 9.0
+    fmap[1] = 4.0
+    assert shown_channels(fmap, 3, strongest=False) == [0, 1, 2]
+    assert shown_channels(fmap, 9, strongest=False) == [0, 1, 2, 3, 4]
+    assert shown_channels(fmap, 2, strongest=True) == [3, 1]

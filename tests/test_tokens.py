@@ -100,6 +100,16 @@ def test_patch_embedding_equals_the_recorded_convolution(deit):
     )
 
 
+def test_one_number_of_the_patch_embedding_taken_apart(deit):
+    model, tr = deit
+    pe = patch_embedding(model, tr, 2, 3, channel=11)
+    w = model.patch_embed.proj.weight[11].detach().double().numpy().ravel()
+    assert pe.channel_sum == pytest.approx(float(w @ pe.flat))
+    assert pe.channel_sum + pe.bias == pytest.approx(pe.linear[11])
+    assert pe.channel_difference == pytest.approx(abs(pe.linear[11] - pe.conv[11]))
+    assert pe.channel_difference <= pe.max_difference < 1e-4
+
+
 def test_position_embeddings_are_what_the_forward_pass_adds(deit):
     model, tr = deit
     assert learned_grid(model) == (14, 14)

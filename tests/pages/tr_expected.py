@@ -1,6 +1,6 @@
 """What the transformer pages should show, computed straight from vision_core on the same photo
 and the same seeded (untrained) networks the app falls back to without weights — the way
-``ui.cache.traced`` computes it (float16 unless asked otherwise)."""
+``ui.cached.core.traced`` computes it (float16 unless asked otherwise)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from vision_core.engine.preprocess import load_image
 from vision_core.engine.trace import Trace
 from vision_core.samples import sample_bytes
 
-ATTENTION_KEEP = ("blocks.*.attn.probs", "cls", "head", "probs", "embedding")  # ui.transformer's
+ATTENTION_KEEP = ("blocks.*.attn.probs", "cls", "head", "probs", "embedding")  # ui.cached.transformer's
 
 
 @cache
 def model(name: str):
-    """``ui.cache.model(name, "random")``."""
+    """``ui.cached.core.model(Choice(name, trained=False))``."""
     return encoders.seeded_model(name, 0)
 
 

@@ -94,6 +94,11 @@ class ActivationStats:
     before: tuple[float, float]  # (min, max) of the inputs
     after: tuple[float, float]  # (min, max) of the outputs
 
+    @property
+    def bound(self) -> float:
+        """The largest input magnitude: one symmetric colour scale for the map before and after."""
+        return max(abs(self.before[0]), abs(self.before[1]))
+
 
 def activation_stats(
     name: str, before: np.ndarray, after: np.ndarray | None = None, *, slope: float = LEAKY_SLOPE
@@ -160,3 +165,14 @@ def channel_capped_fractions(after: np.ndarray, cap: float | None) -> np.ndarray
     if cap is None:
         return np.zeros(a.shape[0])
     return (a == np.float32(cap)).reshape(a.shape[0], -1).mean(axis=1)
+
+
+def every_activation(
+    before: np.ndarray, *, slope: float = LEAKY_SLOPE
+) -> dict[str, tuple[np.ndarray, ActivationStats]]:
+    """Each function of :data:`ACTIVATIONS` applied to the same values, with its statistics."""
+    out = {}
+    for name in ACTIVATIONS:
+        result = apply(name, before, slope=slope)
+        out[name] = result, activation_stats(name, before, result, slope=slope)
+    return out

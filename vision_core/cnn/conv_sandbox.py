@@ -8,6 +8,8 @@ convolution whose kernel size, stride, padding and dilation the learner sets.
 * :func:`sandbox_conv` — the output size formula and the convolution for the learner's settings.
 * :func:`footprint_picture` — the padded input with the cells one output value reads.
 * :func:`padding_cells`, :func:`channel_sums` — reading a real layer's :class:`ConvBreakdown`.
+* :func:`sum_terms` — a sum written out term by term, negative terms in brackets.
+* :func:`filters_picture`, :func:`maps_picture` — a layer's filters and feature maps, one marked.
 """
 
 from __future__ import annotations
@@ -190,3 +192,28 @@ def tile_box(
     r, c = divmod(index, cols)
     left, top = c * (w + pad), r * (h + pad)
     return left * scale, top * scale, (left + w) * scale, (top + h) * scale
+
+
+def sum_terms(values: Sequence[float], fmt: str = "{:g}", names: Sequence[str] | None = None) -> str:
+    """``values`` written as a sum, ``1 + (−2) + 3``; with ``names`` each term is ``name value``."""
+    labels = [f"{n} " for n in names] if names is not None else [""] * len(values)
+    return " + ".join(
+        f"{label}({fmt.format(v)})" if v < 0 else f"{label}{fmt.format(v)}"
+        for label, v in zip(labels, values, strict=True)
+    )
+
+
+def filters_picture(weights: np.ndarray, channel: int, side: int = 480) -> np.ndarray:
+    """The (F, C, K, K) filters as a mosaic of colour tiles about ``side`` pixels wide, crisp, with
+    filter ``channel`` outlined."""
+    tiles = figures.filters_mosaic(weights)
+    scale = cell_scale(tiles.shape[1], side)
+    box = tile_box(channel, len(weights), tuple(weights.shape[2:]), scale=scale)
+    return pixels.draw_box(figures.enlarge(tiles, scale), box, width=3)
+
+
+def maps_picture(maps: np.ndarray, channel: int, pad: int = 3) -> np.ndarray:
+    """The (F, H, W) feature maps as a mosaic with map ``channel`` outlined."""
+    mosaic = figures.colorize_mosaic(figures.mosaic(maps, pad=pad))
+    box = tile_box(channel, len(maps), tuple(maps.shape[1:]), pad=pad)
+    return pixels.draw_box(mosaic, box, width=4)

@@ -147,3 +147,43 @@ def shape_table(model: nn.Module, size: int | tuple[int, int]) -> Trace:
     """Every step's shape and arithmetic for a ``size``×``size`` input, without keeping values."""
     h, w = (size, size) if isinstance(size, int) else size
     return trace(model, torch.zeros(1, 3, h, w), keep=[])
+
+
+def conv_formulas(meta: dict, in_shape: tuple[int, int, int], out_shape: tuple[int, int, int]) -> dict:
+    """The three formulas of a convolution filled with its numbers, each next to what the trace
+    recorded: ``"size"`` (output side), ``"params"`` and ``"macs"``.  ``meta`` is the step's
+    trace meta; shapes are (C, H, W)."""
+    c_in, h_in, _ = in_shape
+    f, h_out, w_out = out_shape
+    (kh, kw), (sh, _), (dh, _) = meta["kernel"], meta["stride"], meta["dilation"]
+    top, bottom = meta["padding"][:2]
+    groups = meta["groups"]
+    return {
+        "size": {
+            "size": h_in,
+            "top": top,
+            "bottom": bottom,
+            "d": dh,
+            "k": kh,
+            "s": sh,
+            "out": output_size(h_in, kh, sh, (top, bottom), dh),
+            "recorded": h_out,
+        },
+        "params": {
+            "filters": f,
+            "k": kh,
+            "channels": c_in,
+            "params": conv_params(c_in, f, (kh, kw), groups, meta["bias"]),
+            "recorded": meta["params"],
+        },
+        "macs": {
+            "height": h_out,
+            "width": w_out,
+            "filters": f,
+            "k": kh,
+            "channels": c_in,
+            "macs": conv_macs(out_shape, c_in, (kh, kw), groups),
+            "recorded": meta["macs"],
+            "per_value": kh * kw * c_in // groups,
+        },
+    }

@@ -5,6 +5,8 @@
 * :func:`value_ranges` — the smallest and largest numbers before and after normalisation, and
   the range any pixel could reach.
 * :func:`corner` — the top-left block of one channel, raw and normalised.
+* :func:`preparation`, :func:`normalisation_rule` — the sizes of resize and crop, and the
+  normalisation written on the 0–255 scale.
 * :func:`channel_planes`, :func:`draw_box`, :func:`roundtrip_error` — the pictures of the lesson.
 
 Every number is computed in float32 in torchvision's order (``ToTensor`` then ``Normalize``),
@@ -112,6 +114,36 @@ def scale_formula(steps: PreprocessSteps) -> list[tuple[float, float]]:
     ``a = 255 · mean`` and ``b = 255 · std`` (EfficientNet-Lite0: 127 and 128)."""
     prep = steps.preprocessing
     return [(255 * m, 255 * s) for m, s in zip(prep.mean, prep.std, strict=True)]
+
+
+def normalisation_rule(steps: PreprocessSteps) -> str:
+    """The normalisation on the 0–255 scale as a formula: one rule when all three channels share
+    it (EfficientNet-Lite0: ``(x − 127) / 128``), else one rule per channel."""
+    rules = [f"(x − {a:g}) / {b:g}" for a, b in scale_formula(steps)]
+    if len(set(rules)) == 1:
+        return rules[0]
+    return "; ".join(f"{ch}: {rule}" for ch, rule in zip(CHANNELS, rules, strict=True))
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """The sizes of the preparation: the photo's, the resized one's (its shorter side ``short``),
+    the square crop's side and where the crop starts in the resized picture."""
+
+    width: int
+    height: int
+    short: int
+    resized_w: int
+    resized_h: int
+    crop: int
+    left: int
+    top: int
+
+
+def preparation(steps: PreprocessSteps) -> Preparation:
+    (w, h), (rw, rh) = steps.original.size, steps.resize_size
+    left, top, right, _ = steps.crop_box
+    return Preparation(w, h, min(rw, rh), rw, rh, right - left, left, top)
 
 
 def _clip(v: int, hi: int) -> int:

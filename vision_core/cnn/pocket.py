@@ -39,6 +39,11 @@ class Window:
     products: np.ndarray
     value: float
 
+    @property
+    def bounds(self) -> tuple[int, int, int, int]:
+        """(top row, left col, bottom row, right col) of the input cells under the kernel, inclusive."""
+        return int(self.rows[0]), int(self.cols[0]), int(self.rows[-1]), int(self.cols[-1])
+
 
 def conv2d(
     image: np.ndarray,

@@ -17,6 +17,7 @@ import numpy as np
 
 from vision_core.cnn.convolution import output_size
 from vision_core.cnn.pocket import Pooling
+from vision_core.cnn.stages import format_shape
 from vision_core.engine.trace import Trace
 
 
@@ -33,6 +34,11 @@ class PoolWindow:
     patch: np.ndarray
     value: float
     source: tuple[int, int] | None = None
+
+    @property
+    def bounds(self) -> tuple[int, int, int, int]:
+        """(top row, left col, bottom row, right col) of the window's input cells, inclusive."""
+        return int(self.rows[0]), int(self.cols[0]), int(self.rows[-1]), int(self.cols[-1])
 
     @property
     def source_in_window(self) -> tuple[int, int] | None:
@@ -101,6 +107,28 @@ class Downsampling:
         """True when output channel c is made from input channel c alone (pooling, depthwise
         convolution), so that "before" and "after" pictures of one channel can be compared."""
         return self.kind in ("max-pool", "avg-pool", "depthwise conv")
+
+    @property
+    def kind_id(self) -> str:
+        """The kind as a name: ``max_pool``, ``avg_pool``, ``depthwise_conv``, ``conv``."""
+        return self.kind.replace("-", "_").replace(" ", "_")
+
+    @property
+    def label(self) -> str:
+        """``name · in → out``, e.g. ``maxpool · 64×112×112 → 64×56×56``."""
+        return f"{self.name} · {format_shape(self.in_shape)} → {format_shape(self.out_shape)}"
+
+    def row(self) -> dict[str, object]:
+        """The step as a line of the lesson's table (the kind as :attr:`kind_id`)."""
+        return {
+            "step": self.name,
+            "kind": self.kind_id,
+            "kernel": format_shape(self.kernel),
+            "stride": self.stride[0],
+            "padding": str(self.padding),
+            "in": format_shape(self.in_shape),
+            "out": format_shape(self.out_shape),
+        }
 
 
 def downsampling_steps(tr: Trace) -> list[Downsampling]:
@@ -173,3 +201,14 @@ def edge_never_read(size: int, kernel: int, stride: int) -> int:
     ``size − ((out − 1)·stride + kernel)``, e.g. 1 for a 3-wide map pooled 2×2 with stride 2."""
     out = output_size(size, kernel, stride)
     return max(size - ((out - 1) * stride + kernel), 0)
+
+
+def window_place(y: int, x: int, rows: np.ndarray, cols: np.ndarray) -> dict[str, object]:
+    """Where an output value's window sits: its output position and the input rows and columns it
+    spans, written ``first–last`` (negative or past the edge on padding)."""
+    return {
+        "row": y,
+        "col": x,
+        "rows": f"{int(rows[0])}–{int(rows[-1])}",
+        "cols": f"{int(cols[0])}–{int(cols[-1])}",
+    }

@@ -53,6 +53,18 @@ class ShapeRow:
     jump: int | None  # input pixels between neighbouring values
     params: int  # learned numbers of this row's own work (see shape_rows)
 
+    def row(self) -> dict[str, object]:
+        """The row as a line of the lesson's table ("—" where a field or jump does not apply)."""
+        return {
+            "step": self.name,
+            "kind": self.kind,
+            "shape": format_shape(self.shape),
+            "numbers": self.numbers,
+            "field": "—" if self.receptive_field is None else str(self.receptive_field),
+            "jump": "—" if self.jump is None else str(self.jump),
+            "params": self.params,
+        }
+
 
 def _is_row(step) -> bool:
     return step.name == "input" or ("." not in step.name and step.kind in TABLE_KINDS)
@@ -243,3 +255,30 @@ def journey_shapes(model, tr: Trace) -> list[tuple[int, ...]]:
         *(tr[stage].shape for stage in model.stages),
         tr["gap"].shape,
     ]
+
+
+def shown_channels(feature_map: np.ndarray, n: int, strongest: bool) -> list[int]:
+    """The channels a mosaic of (C, H, W) shows: the first ``n``, or the ``n`` strongest."""
+    if strongest:
+        return [int(c) for c in strongest_channels(feature_map, n)]
+    return list(range(min(n, len(feature_map))))
+
+
+@dataclass(frozen=True)
+class FieldGrowth:
+    """How the receptive field grows: every row that has one, the first convolution's field, the
+    last stage's, and how many times wider the last is."""
+
+    rows: list[ShapeRow]
+    first: int
+    last: int
+
+    @property
+    def times(self) -> float:
+        return self.last / self.first
+
+
+def field_growth(tr: Trace, stages: Sequence[str]) -> FieldGrowth:
+    rows = [r for r in shape_rows(tr) if r.receptive_field]
+    last = [r for r in rows if r.name in stages][-1]
+    return FieldGrowth(rows, rows[1].receptive_field, last.receptive_field)

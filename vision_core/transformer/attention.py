@@ -206,6 +206,10 @@ class AttentionViews:
     def heads(self) -> int:
         return self.cls.shape[1]
 
+    def distance_span(self, layer: int) -> tuple[float, float]:
+        """The shortest and the longest mean attention distance (pixels) of the heads of ``layer``."""
+        return float(self.distance[layer].min()), float(self.distance[layer].max())
+
 
 def attention_views(tr: Trace, patch_size: int) -> AttentionViews:
     """Needs every ``blocks.{i}.attn.probs`` kept in ``tr``."""

@@ -85,6 +85,21 @@ class BlockWalk:
     def step(self, op: str) -> BlockStep:
         return next(s for s in self.steps if s.op == op)
 
+    @property
+    def worst_difference(self) -> float:
+        """The largest gap between a recomputed step and the recorded one, over the whole block."""
+        return max(s.max_difference for s in self.steps)
+
+    @property
+    def softmax_total(self) -> float:
+        """The chosen head's attention weights of the token, summed (1 up to rounding)."""
+        return float(self.step("softmax").values.sum())
+
+    def activation_curve(self, n: int = 301) -> tuple[np.ndarray, np.ndarray]:
+        """The MLP's activation function over the range its ``fc1`` values of the token span."""
+        fc1 = self.step("fc1").values
+        return activation_curve(self.activation, float(fc1.min()), float(fc1.max()), n)
+
 
 def _layer_norm(x: np.ndarray, norm: nn.LayerNorm) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     mean = x.mean(axis=-1, keepdims=True)

@@ -140,6 +140,16 @@ class PatchEmbedding:
         """Number ``channel``'s weights back in the kernel's shape (1, C, P, P), for a picture."""
         return self.weight_row.reshape(1, -1, self.patch, self.patch)
 
+    @property
+    def channel_sum(self) -> float:
+        """Σ weight·value for number ``channel``: the matrix product before its bias."""
+        return float(self.products.sum())
+
+    @property
+    def channel_difference(self) -> float:
+        """|matrix product − convolution| for number ``channel``."""
+        return float(abs(self.linear[self.channel] - self.conv[self.channel]))
+
 
 def patch_embedding(model: nn.Module, tr: Trace, row: int, col: int, channel: int = 0) -> PatchEmbedding:
     """Needs ``input`` and ``patch_embed.proj`` kept in ``tr`` (float32 for exact comparisons)."""

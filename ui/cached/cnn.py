@@ -1,0 +1,53 @@
+"""Cached calls of the CNN lessons: one network's structure, its first convolution and activation,
+one output value of a convolution or a pooling taken apart, and one feature map's trace.
+
+Photo-derived calls take a :class:`ui.session.Subject` and are keyed on its photo's hash; the
+structure of a network needs no photo and no weights (``core.shape_table``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ui.cached import core
+from ui.cached.core import photo_cache
+from ui.session import Choice, Subject
+from vision_core.cnn import conv_sandbox
+from vision_core.cnn.convolution import ConvBreakdown, conv_breakdown
+from vision_core.cnn.pooling import PoolWindow, pool_window
+from vision_core.engine.trace import Step, Trace, trace
+
+
+def structure(choice: Choice, size: int | None = None) -> Trace:
+    """Every step's shape and arithmetic for the encoder's own crop (or a ``size``×``size`` input)."""
+    return core.shape_table(choice.name, size or choice.encoder.preprocessing.crop)
+
+
+def first_step(choice: Choice, kind: str) -> Step:
+    """The first step of ``kind`` ("conv", "relu", "gap", ...) of the chosen network."""
+    return next(s for s in structure(choice) if s.kind == kind)
+
+
+def step_values(subject: Subject, step: str, *inputs: str, precision: str = "float16") -> Trace:
+    """A trace that keeps ``step`` (and ``inputs``) and stops after ``step``."""
+    return core.traced(subject, keep=(*inputs, step), stop_after=(step,), precision=precision)
+
+
+def layer_weights(choice: Choice, step: str) -> np.ndarray:
+    """The filters of convolution ``step`` (F, C, K, K) of the chosen network."""
+    return conv_sandbox.layer_weights(core.model(choice), step)
+
+
+@photo_cache(max_entries=256)
+def breakdown(subject: Subject, step: str, channel: int, y: int, x: int) -> ConvBreakdown:
+    """The exact numbers behind one output value of convolution ``step`` (full precision)."""
+    m = core.model(subject.choice)
+    tr = trace(m, core.prepared(subject).tensor, stop_after=[step])
+    return conv_breakdown(m, tr, step, channel, y, x)
+
+
+@photo_cache(max_entries=256)
+def pooled_window(subject: Subject, step: str, channel: int, y: int, x: int) -> PoolWindow:
+    """The window behind one output value of pooling ``step`` (full precision)."""
+    tr = trace(core.model(subject.choice), core.prepared(subject).tensor, stop_after=[step])
+    return pool_window(tr, step, channel, y, x)
