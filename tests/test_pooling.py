@@ -19,7 +19,8 @@ from vision_core.cnn.pooling import (
     window_place,
 )
 from vision_core.engine import encoders
-from vision_core.engine.trace import AvgPool2d, Conv2dSame, MaxPool2d, trace
+from vision_core.engine.layers import AvgPool2d, Conv2dSame, MaxPool2d
+from vision_core.engine.trace import trace
 
 GRIDS = [POCKET_IMAGE, run_pocket_cnn().relu["A"], run_pocket_cnn().relu["B"], np.arange(30.0).reshape(5, 6)]
 

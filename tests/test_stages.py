@@ -23,7 +23,8 @@ from vision_core.cnn.stages import (
     strongest_channels,
 )
 from vision_core.engine import encoders
-from vision_core.engine.trace import AvgPool2d, Conv2d, Conv2dSame, trace
+from vision_core.engine.layers import AvgPool2d, Conv2d, Conv2dSame
+from vision_core.engine.trace import trace
 from vision_core.samples import load_sample
 
 

@@ -10,7 +10,7 @@ import torch
 
 from vision_core import build_model, trace
 from vision_core.engine.encoders import seeded_model
-from vision_core.engine.trace import ReLU, Stage, TracePoint
+from vision_core.engine.layers import ReLU, Stage, TracePoint
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from vision_core.engine.models.vit import resample_pos_embed
-from vision_core.engine.trace import (
+from vision_core.engine.layers import (
     Add,
     AvgPool2d,
     BatchNorm2d,
@@ -35,8 +34,9 @@ from vision_core.engine.trace import (
     Softmax,
     Stage,
     TracePoint,
-    is_tracing,
 )
+from vision_core.engine.models.vit import resample_pos_embed
+from vision_core.engine.trace import is_tracing
 
 
 class Bottleneck(nn.Module):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vision_core.engine.trace import (
+from vision_core.engine.layers import (
     Add,
     BatchNorm2d,
     Conv2dSame,
@@ -26,8 +26,8 @@ from vision_core.engine.trace import (
     ReLU6,
     Softmax,
     TracePoint,
-    is_tracing,
 )
+from vision_core.engine.trace import is_tracing
 
 BN_EPS = 1e-3
 

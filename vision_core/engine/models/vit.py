@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vision_core.engine.trace import (
+from vision_core.engine.layers import (
     GELU,
     Add,
     Conv2d,
@@ -38,9 +38,8 @@ from vision_core.engine.trace import (
     QuickGELU,
     Softmax,
     TracePoint,
-    is_tracing,
-    record,
 )
+from vision_core.engine.trace import is_tracing, record
 
 
 @dataclass(frozen=True)
