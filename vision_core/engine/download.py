@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch.hub
 
@@ -53,7 +54,7 @@ class _Transfer:
 
 
 _transfers: dict[int, _Transfer] = {}
-_shim = {"users": 0, "original": None}
+_shim: dict[str, Any] = {"users": 0, "original": None}  # torch.hub's own tqdm while ours stands in
 _shim_lock = threading.Lock()
 
 

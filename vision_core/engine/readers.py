@@ -24,6 +24,7 @@ Two readers:
 
 from __future__ import annotations
 
+import io
 import pickle
 import zipfile
 from collections import OrderedDict
@@ -223,6 +224,7 @@ def _materialise(ref: _TensorRef, archive: zipfile.ZipFile, prefix: str, cache: 
             raise CheckpointError(f"storage {storage.key} has {info.file_size} bytes, expected {expected}")
         buffer = bytearray(info.file_size)
         with archive.open(info) as f:
+            assert isinstance(f, io.BufferedIOBase)  # a ZipExtFile: read straight into the buffer
             f.readinto(buffer)
         raw = torch.frombuffer(buffer, dtype=torch.uint8) if buffer else torch.empty(0, dtype=torch.uint8)
         cache[storage.key] = raw.untyped_storage()

