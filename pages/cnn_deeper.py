@@ -6,15 +6,16 @@ import streamlit as st
 from ui import session
 from ui.cached import cnn, core
 from ui.charts.cnn import field_growth as growth_chart
+from ui.charts.feature_maps import channel_mosaic, field_on_photo, residual_inputs
 from ui.charts.layout import draw
-from ui.charts.overlays import enlarge_rgb, map_image, picture
-from ui.charts.palette import HIGHLIGHT, SIGNED
+from ui.charts.overlays import map_image
+from ui.charts.palette import SIGNED
 from ui.charts.tables import lesson_table
 from ui.session import Choice
+from ui.widgets.cnn import opens_on, stage_controls, table_controls
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
 from ui.widgets.pickers import position_picker
-from vision_core import figures
 from vision_core.cnn.convolution import receptive_fields
 from vision_core.cnn.stages import (
     consumers,
@@ -22,10 +23,11 @@ from vision_core.cnn.stages import (
     format_shape,
     receptive_box,
     residual_add,
+    residual_adds,
     shape_rows,
     shown_channels,
-    stage_of_steps,
     strongest_channels,
+    total_params,
 )
 
 MOSAIC = 16
@@ -38,20 +40,11 @@ labels = (text("row_label"), text("col_label"))
 # --- stage by stage -----------------------------------------------------------------------
 st.header(text("stages_heading"))
 st.markdown(text("stages_intro", model=title, count=len(model.stages)))
-shapes = lambda s: f"{s} · {format_shape(tr[s].shape[1:])}"  # noqa: E731
-stage = st.select_slider(text("stage_label"), model.stages, key="deeper_stage", format_func=shapes)
+stage, order = stage_controls(text, tr, model.stages)
 fmap = tr.array(stage)[0]  # (C, H, W)
-orders = {"order_first": text("order_first"), "order_strongest": text("order_strongest")}
-choose = {"label": text("order_label"), "format_func": orders.get, "horizontal": True}
-order = session.remembered_choice(st.radio, "deeper_order", list(orders), "order_first", **choose)
-shown = shown_channels(fmap, MOSAIC, strongest=order == "order_strongest")
-st.image(enlarge_rgb(figures.colorize_mosaic(figures.mosaic(fmap[shown], cols=8))), width="stretch")
-mosaic = {"n": len(shown), "channels": len(fmap), "shape": format_shape(fmap.shape)}
-st.caption(text("mosaic_caption", stage=stage, list=", ".join(str(c) for c in shown), **mosaic))
+channel_mosaic(fmap, shown_channels(fmap, MOSAIC, strongest=order == "order_strongest"), text, stage)
 
-if st.session_state.get("deeper_shown") != (choice, stage):  # a new stage opens on its most active channel
-    st.session_state["deeper_shown"] = (choice, stage)
-    st.session_state["deeper_channel"] = int(strongest_channels(fmap, 1)[0])
+opens_on("deeper_shown", (choice, stage), {"deeper_channel": int(strongest_channels(fmap, 1)[0])})
 channel = st.slider(text("channel_label"), 0, len(fmap) - 1, key="deeper_channel")
 left, right = st.columns(2)
 with left:
@@ -62,8 +55,7 @@ with left:
     )
 pixels = core.prepared(subject).pixels
 box, side = receptive_box(tr, stage, y, x), pixels.shape[0]
-boxes = [(box.top, box.left, box.bottom, box.right, HIGHLIGHT)]
-draw(right, picture(pixels, boxes=boxes, title=text("photo_title", row=y, col=x), height=470), "deeper_photo")
+field_on_photo(right, pixels, box, text("photo_title", row=y, col=x))
 field = {"value": float(fmap[channel, y, x]), "size": box.size, "jump": receptive_fields(tr)[stage].jump}
 right.markdown(text("field_text", row=y, col=x, channel=channel, stage=stage, **field))
 if box.clipped(side, side) != box:
@@ -72,68 +64,47 @@ if box.clipped(side, side) != box:
 # --- receptive-field growth ---------------------------------------------------------------
 st.header(text("growth_heading"))
 growth = field_growth(tr, model.stages)
-names, fields = [r.name for r in growth.rows], [r.receptive_field for r in growth.rows]
 line = text("growth_photo_line", photo=side)
-draw(st, growth_chart(names, fields, side, line, text("growth_axis")), "deeper_growth")
+draw(st, growth_chart(growth, side, line, text("growth_axis")), "deeper_growth")
 st.markdown(text("growth_text", model=title, first=growth.first, last=growth.last, times=growth.times))
 st.caption(text("growth_note"))
 
 # --- the stage table ----------------------------------------------------------------------
 st.header(text("table_heading"))
 st.markdown(text("table_intro"))
-cnns = session.encoders_for("cnn")
-a, b = st.columns(2)
-table_model = a.selectbox(
-    text("table_model_label"),
-    cnns,
-    index=cnns.index(session.encoder_name("cnn")),
-    format_func=lambda n: Choice(n).encoder.title,
-    key="deeper_table_model",
-)
-crop = Choice(table_model).encoder.preprocessing.crop
-size = int(b.number_input(text("table_size_label"), 32, 640, crop, step=1, key="deeper_table_size"))
+table_model, size = table_controls(text)
 table = shape_rows(core.shape_table(table_model, size))
 lesson_table(
     [{**r.row(), "kind": text(f"kind_{r.kind}")} for r in table], text, "deeper_table", height="content"
 )
-totals = {"dim": table[-1].numbers, "params": sum(r.params for r in table), "size": size}
+totals = {"dim": table[-1].numbers, "params": total_params(table), "size": size}
 model_title, input_shape = Choice(table_model).encoder.title, format_shape(table[0].shape)
 st.caption(text("table_caption", model=model_title, input=input_shape, **totals))
 
 # --- the residual add ---------------------------------------------------------------------
 st.header(text("residual_heading"))
 st.markdown(text("residual_intro"))
-owner = stage_of_steps(tr, model.stages)
-adds = [s.name for s in tr.of_kind("add") if owner.get(s.name) == stage]
+adds = residual_adds(tr, model.stages, stage)
 if not adds:
     st.info(text("no_add", stage=stage))
     adds = [s.name for s in tr.of_kind("add")]
 block = st.selectbox(text("block_label"), adds, key="deeper_block")
 res = residual_add(cnn.step_values(subject, block, *tr[block].inputs, precision="float32"), block)
-if st.session_state.get("deeper_add_block") != (choice, block):  # a new block opens on its busiest channel
-    st.session_state["deeper_add_block"] = (choice, block)
-    st.session_state["deeper_add_channel"] = res.most_changed_channel()
+opens_on("deeper_add_block", (choice, block), {"deeper_add_channel": res.most_changed_channel()})
 ch = st.slider(text("channel_label_add"), 0, len(res.output) - 1, key="deeper_add_channel")
 if res.projected:
     st.markdown(text("shortcut_projected", kernel=tr[tr[res.identity_step].inputs[0]].meta["kernel"][0]))
 else:
     st.markdown(text("shortcut_plain"))
-vmax = res.scale(ch)
 st.caption(text("click_add"))
 cols = st.columns(3)
 with cols[2]:
-    out_map, out_title = map_image(res.output[ch], vmax=vmax, **SIGNED), text("output_title", step=block)
+    out_map = map_image(res.output[ch], vmax=res.scale(ch), **SIGNED)
+    out_title = text("output_title", step=block)
     ay, ax = position_picker(
         out_map, res.output.shape[1:], key="deeper_add_pos", labels=labels, title=out_title, height=340
     )
-for col, values, label, step in (
-    (cols[0], res.identity, "identity_title", res.identity_step),
-    (cols[1], res.branch, "branch_title", res.branch_step),
-):
-    image = map_image(values[ch], vmax=vmax, **SIGNED)
-    cell = [(ay, ax, ay, ax, HIGHLIGHT)]
-    fig = picture(image, grid=values.shape[1:], boxes=cell, title=text(label, step=step), height=340)
-    draw(col, fig, f"deeper_{label}")
+residual_inputs(cols, res, ch, (ay, ax), text)
 identity, branch, output = res.at(ch, ay, ax)
 st.markdown(text("add_numbers", row=ay, col=ax, channel=ch, identity=identity, branch=branch, output=output))
 nxt = [n for n in consumers(tr, block) if tr[n].kind != "stage"]

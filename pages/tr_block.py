@@ -90,15 +90,19 @@ st.markdown(text("softmax_text", top=top, **shares, **says))
 # --- 4. weighted sum of V, heads merged, projection, residual -------------------------------
 st.header(text("values_heading"))
 steps = {"out": first("weighted_sum"), "merged": first("merged"), "proj": first("proj")}
-st.markdown(text("values_text", added=first("add_attn"), share=walk.attn_share, **steps, **says))
+if walk.layer_scale:
+    steps |= {"scaled": first("ls1"), "model": spec.title, **walk.gamma_summary(1)}
+values = "values_text_scaled" if walk.layer_scale else "values_text"
+st.markdown(text(values, added=first("add_attn"), share=walk.attn_share, **steps, **says))
 
 # --- 5. the MLP -----------------------------------------------------------------------------
 st.header(text("mlp_heading"))
 function = text(f"act_{walk.activation}")
 steps = {"fc1": first("fc1"), "act": first("act"), "out": first("fc2"), "added": first("add_mlp")}
-st.markdown(
-    text("mlp_text", mean=walk.mean2, std=walk.std2, function=function, share=walk.mlp_share, **steps, **says)
-)
+if walk.layer_scale:
+    steps |= {"scaled": first("ls2"), **walk.gamma_summary(2)}
+mlp = {"mean": walk.mean2, "std": walk.std2, "function": function, "share": walk.mlp_share}
+st.markdown(text("mlp_text_scaled" if walk.layer_scale else "mlp_text", **mlp, **steps, **says))
 points = (walk.step("fc1").values, walk.step("act").values)
 labels = (function, text("act_points", **says)), text("act_axis_x"), text("act_axis_y")
 draw(st, curves.curve_and_points(walk.activation_curve(), points, *labels), "tr_block_gelu")

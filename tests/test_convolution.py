@@ -12,6 +12,7 @@ from vision_core.cnn.convolution import (
     conv_formulas,
     conv_macs,
     conv_params,
+    output_shape,
     output_size,
     receptive_fields,
     shape_table,
@@ -35,6 +36,7 @@ def test_first_conv_value_is_patch_times_kernel(lite0_and_trace, channel, y, x):
     assert b.value == pytest.approx(b.recorded, rel=1e-5, abs=1e-5)
     np.testing.assert_allclose(b.products, b.patch * b.kernel)
     assert b.value == pytest.approx(float((b.patch * b.kernel).sum()) + b.bias)
+    assert b.difference == abs(b.value - b.recorded) < 1e-5
 
 
 def test_same_padding_zeros_appear_at_the_bottom_right_edge(lite0_and_trace):
@@ -107,3 +109,11 @@ def test_conv_formulas_fill_in_the_layers_numbers():
         assert f["macs"]["per_value"] * out_shape[0] * out_shape[1] * out_shape[2] == step.meta["macs"]
     stem = conv_formulas(tr["conv1"].meta, (3, 226, 226), tr["conv1"].shape[1:])
     assert (stem["size"]["k"], stem["size"]["s"], stem["size"]["top"], stem["size"]["size"]) == (7, 2, 3, 226)
+
+
+def test_output_shape_is_the_formula_on_each_side():
+    assert output_shape((4, 4), (2, 2)) == (3, 3)
+    shape = output_shape((13, 9), (3, 2), stride=2, padding=1, dilation=2)
+    assert shape == (output_size(13, 3, 2, 1, 2), output_size(9, 2, 2, 1, 2)) == (6, 5)
+    with pytest.raises(ValueError, match="2-D"):
+        output_shape((3, 4, 4), (2, 2))

@@ -11,8 +11,10 @@ from torch.nn import functional as F
 from vision_core.cnn.convolution import shape_table
 from vision_core.cnn.pocket import POCKET_IMAGE, pool2d, run_pocket_cnn
 from vision_core.cnn.pooling import (
+    depthwise_count,
     downsampling_steps,
     edge_never_read,
+    first_pool,
     padding_mask,
     pool_window,
     pool_windows,
@@ -144,3 +146,12 @@ def test_resnet_maxpool_window_on_a_photo_like_input():
     assert list(w.rows) == [-1, 0, 1] and np.isnan(w.patch[0]).all() and np.isnan(w.patch[:, 0]).all()
     assert w.value == pytest.approx(float(np.nanmax(w.patch)))
     assert w.value == pytest.approx(float(F.max_pool2d(tr["relu"].value, 3, 2, 1)[0, 3, 0, 0]))
+
+
+def test_first_pool_and_depthwise_count():
+    r50 = downsampling_steps(shape_table(encoders.build_model("resnet50"), 224))
+    pool = first_pool(r50)
+    assert pool is not None and pool.name == "maxpool" and pool.pooling
+    assert not any(d.pooling for d in r50 if d.name != "maxpool") and depthwise_count(r50) == 0
+    lite = downsampling_steps(shape_table(encoders.build_model("efficientnet_lite0"), 224))
+    assert first_pool(lite) is None and depthwise_count(lite) == 4

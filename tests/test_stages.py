@@ -17,10 +17,13 @@ from vision_core.cnn.stages import (
     peak_position,
     receptive_box,
     residual_add,
+    residual_adds,
     shape_rows,
     shown_channels,
     stage_of_steps,
+    strongest_cell,
     strongest_channels,
+    total_params,
 )
 from vision_core.engine import encoders
 from vision_core.engine.layers import AvgPool2d, Conv2d, Conv2dSame
@@ -70,7 +73,7 @@ def test_table_fields_and_parameters_add_up(resnet50_226):
     assert rows[1].params == 64 * 3 * 7 * 7 + 2 * 64  # conv1 and the batch norm after it
     assert rows[2].params == 0  # max-pooling learns nothing
     backbone = sum(p.numel() for n, p in model.named_parameters() if not n.startswith("fc."))
-    assert sum(r.params for r in rows) == backbone
+    assert sum(r.params for r in rows) == backbone == total_params(rows)
     layer1 = sum(p.numel() for n, p in model.named_parameters() if n.startswith("layer1."))
     assert {r.name: r.params for r in rows}["layer1"] == layer1
 
@@ -225,3 +228,25 @@ def test_shown_channels_first_or_strongest():
     assert shown_channels(fmap, 3, strongest=False) == [0, 1, 2]
     assert shown_channels(fmap, 9, strongest=False) == [0, 1, 2, 3, 4]
     assert shown_channels(fmap, 2, strongest=True) == [3, 1]
+
+
+def test_strongest_cell_is_the_strongest_channels_peak():
+    m = np.zeros((3, 4, 5))
+    m[1] = 2.0
+    m[1, 3, 2] = 9.0
+    m[2, 0, 0] = 20.0  # a higher peak, but a weaker channel on average (20/20 = 1 < 2.35)
+    assert strongest_cell(m) == (1, 3, 2) == strongest_cell(m[None])
+
+
+def test_residual_adds_of_a_stage(lite0_chelsea):
+    model, tr = lite0_chelsea
+    assert residual_adds(tr, model.stages, "stage4") == ["_blocks.6.add", "_blocks.7.add"]
+    assert residual_adds(tr, model.stages, "stage1") == []  # one block, no shortcut
+    every = [a for stage in model.stages for a in residual_adds(tr, model.stages, stage)]
+    assert every == [s.name for s in tr.of_kind("add")]
+
+
+def test_box_spanning_a_window():
+    box = Box.spanning(np.array([-1, 0, 1]), np.array([9, 10, 11]))
+    assert box == Box(-1, 9, 1, 11) and box.size == 3
+    assert box.clipped(8, 11) == Box(0, 9, 1, 10)

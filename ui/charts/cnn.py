@@ -1,7 +1,9 @@
-"""The CNN lessons' charts: a kernel's window taken apart as rows of number grids, the convolution
-sandbox's output, a channel's histogram under its activation function, several activation functions
-side by side, the receptive field growing step by step, and the GAP vector with the chosen channels
-marked.  Only arrays a page got from vision_core are drawn; no number is made here."""
+"""The CNN lessons' charts: a kernel's window taken apart as rows of number grids, a first layer's
+filters beside its feature maps, the value computed by hand beside the recorded one, the
+convolution sandbox's kernel, footprint and output, a channel's histogram under its activation
+function, several activation functions side by side, the receptive field growing step by step, and
+the GAP vector with the chosen channels marked.  Only arrays a page got from vision_core are drawn;
+no number is made here."""
 
 from __future__ import annotations
 
@@ -11,12 +13,15 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from lessons import Lesson
 from ui.charts.grids import number_grid
 from ui.charts.layout import figure
 from ui.charts.palette import HIGHLIGHT, MUTED, NEUTRAL, SIGNED
 from vision_core.cnn import conv_sandbox
+from vision_core.cnn.conv_sandbox import SandboxConv
 from vision_core.cnn.convolution import ConvBreakdown
 from vision_core.cnn.pocket import Window
+from vision_core.cnn.stages import FieldGrowth
 
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash")
 
@@ -29,36 +34,60 @@ def grid_row(grids: Sequence[tuple[np.ndarray, dict]], container=st) -> None:
 
 
 def window_grids(
-    picture: np.ndarray, kernel: np.ndarray, window: Window, so_far: np.ndarray, titles: Sequence[str]
+    picture: np.ndarray, kernel: np.ndarray, window: Window, so_far: np.ndarray, text: Lesson, name: str
 ) -> None:
-    """One position of a sliding kernel: the picture with the window outlined, the kernel, their
-    products and the output so far with the window's cell outlined (``titles`` in that order)."""
-    cell = (window.y, window.x, window.y, window.x, HIGHLIGHT)
+    """One position of the pocket filter ``name``: the picture with the window outlined, the
+    kernel, their products and the output so far with the window's cell outlined."""
+    cell = [(window.y, window.x, window.y, window.x, HIGHLIGHT)]
+    box = [(*window.bounds, HIGHLIGHT)]
+    output = {"fmt": "{:g}", "missing": "?", "boxes": cell, "title": text("grid_output", name=name)}
     grid_row(
         [
-            (picture, {"fmt": "{:g}", "boxes": [(*window.bounds, HIGHLIGHT)], "title": titles[0]}),
-            (kernel, {"fmt": "{:g}", "title": titles[1], **SIGNED}),
-            (window.products, {"fmt": "{:g}", "title": titles[2], **SIGNED}),
-            (so_far, {"fmt": "{:g}", "missing": "?", "boxes": [cell], "title": titles[3]}),
+            (picture, {"fmt": "{:g}", "boxes": box, "title": text("grid_picture")}),
+            (kernel, {"fmt": "{:g}", "title": text("grid_filter", name=name), **SIGNED}),
+            (window.products, {"fmt": "{:g}", "title": text("grid_products"), **SIGNED}),
+            (so_far, output),
         ]
     )
 
 
-def breakdown_grids(
-    container, b: ConvBreakdown, pad: np.ndarray, pad_label: str, titles: Sequence[tuple[str, str, str]]
+def filters_and_maps(
+    text: Lesson, filters: np.ndarray, maps: np.ndarray, *, numbers: dict[str, int], channel: int
 ) -> None:
-    """A convolution's value taken apart, one row per input channel: the patch under the kernel
-    (padding cells blank, labelled ``pad_label``), the kernel and their products."""
-    patch = {"fmt": "{:.2f}", "pad": pad, "missing": pad_label, **SIGNED}
-    for i, (patch_title, kernel_title, sum_title) in enumerate(titles):
+    """A first layer's filters (a mosaic) beside the feature maps they make, ``channel`` outlined in
+    both; ``numbers`` are the layer's filters, k, channels, height and width."""
+    left, right = st.columns(2)
+    left.subheader(text("filters_heading"))
+    left.image(filters, width="stretch", output_format="PNG")
+    left.caption(text("filters_caption", channel=channel, **numbers))
+    right.subheader(text("maps_heading"))
+    right.image(maps, width="stretch")
+    right.caption(text("maps_caption", channel=channel, **numbers))
+
+
+def breakdown_grids(
+    container, b: ConvBreakdown, pad: np.ndarray, names: Sequence[str], sums: np.ndarray, text: Lesson
+) -> None:
+    """A convolution's value taken apart, one row per input channel (``names``, each with its
+    ``sums``): the patch under the kernel (padding cells blank), the kernel and their products."""
+    patch = {"fmt": "{:.2f}", "pad": pad, "missing": text("pad_cell"), **SIGNED}
+    for i, (name, total) in enumerate(zip(names, sums, strict=True)):
         grid_row(
             [
-                (b.patch[i], {"title": patch_title, **patch}),
-                (b.kernel[i], {"fmt": "{:.2f}", "title": kernel_title, **SIGNED}),
-                (b.products[i], {"fmt": "{:.3f}", "title": sum_title, **SIGNED}),
+                (b.patch[i], {"title": text("grid_patch", channel=name), **patch}),
+                (b.kernel[i], {"fmt": "{:.2f}", "title": text("grid_kernel"), **SIGNED}),
+                (b.products[i], {"fmt": "{:.3f}", "title": text("grid_sum", sum=total), **SIGNED}),
             ],
             container,
         )
+
+
+def computed_vs_recorded(b: ConvBreakdown, text: Lesson) -> None:
+    """The value computed here by hand, the one the network recorded, and how far apart they are."""
+    m1, m2, m3 = st.columns(3)
+    m1.metric(text("metric_computed"), f"{b.value:.5f}")
+    m2.metric(text("metric_recorded"), f"{b.recorded:.5f}")
+    m3.metric(text("metric_difference"), f"{b.difference:.1e}")
 
 
 def sandbox_output(
@@ -74,6 +103,27 @@ def sandbox_output(
     else:
         picture = conv_sandbox.output_picture(output, signed=signed, y=y, x=x, factor=factor)
         container.image(picture, caption=caption, output_format="PNG")
+
+
+def sandbox_cell(
+    text: Lesson, image: np.ndarray, res: SandboxConv, cell: tuple[int, int], *, signed: bool
+) -> None:
+    """One output cell of the sandbox: the kernel's numbers, the padded input with the cells that
+    output reads tinted, and the output with the cell outlined (one cell scale for input and output,
+    so that their sizes compare)."""
+    (y, x), k = cell, res.kernel.shape[0]
+    factor = conv_sandbox.cell_scale(res.padded, 300)
+    cols = st.columns([1, 2, 2])
+    with cols[0]:
+        number_grid(res.kernel, fmt="{:.2g}", title=text("grid_sb_kernel", k=k), **SIGNED)
+    settings = {"stride": res.stride, "padding": res.padding, "dilation": res.dilation}
+    footprint = conv_sandbox.footprint_picture(image, k, **settings, y=y, x=x, factor=factor)
+    caption = text("footprint_caption", size=res.in_size[0], padded=res.padded, row=y, col=x)
+    cols[1].image(footprint, caption=caption, output_format="PNG")
+    assert res.output is not None  # a cell is only shown when the kernel fits
+    out = {"out": res.out_size[0], "row": y, "col": x, "value": float(res.output[y, x])}
+    caption = text(f"sb_out_caption_{'edges' if signed else 'average'}", **out)
+    sandbox_output(cols[2], res.output, cell, signed=signed, factor=factor, caption=caption)
 
 
 def _axes(x_title: str, y_title: str) -> dict:
@@ -130,14 +180,15 @@ def function_curves(
     return figure(data, 380, title, legend={"orientation": "h", "y": -0.2}, **_axes(x_title, y_title))
 
 
-def field_growth(names: Sequence[str], fields: Sequence[int], photo: int, line_label: str, y_title: str):
+def field_growth(growth: FieldGrowth, photo: int, line_label: str, y_title: str) -> go.Figure:
     """The receptive field of each step as a bar, with the photo's side as a dashed line."""
+    fields = [r.receptive_field for r in growth.rows]
     bars = {
         "type": "bar",
-        "x": list(names),
-        "y": list(fields),
+        "x": [r.name for r in growth.rows],
+        "y": fields,
         "marker": {"color": NEUTRAL},
-        "text": list(fields),
+        "text": fields,
         "textposition": "outside",
     }
     fig = figure([bars], 360, yaxis={"title": {"text": y_title}})

@@ -1,17 +1,186 @@
 """Which network a page runs, said where the learner looks: the section's encoder from the sidebar
 (or a page's own), its fallbacks when the trained weights are absent, the random-weights toggle,
-how to get the weights, and the transformers' keep-the-photo's-shape toggle."""
+what the weights are and where they came from, how to get them, and the transformers'
+keep-the-photo's-shape toggle.
+
+Every sentence about a weights file is chosen here from
+:func:`vision_core.engine.weights_status.status` -- the one function that also decides what the
+sidebar offers -- by its ``state`` and ``trust``, and filled from its fields
+(``lessons/<lang>/encoders.md``).  The sidebar uses the same functions.
+"""
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import streamlit as st
 
-from lessons import lesson
+from lessons import Lesson, lesson
 from ui import session
 from ui.session import Choice
 from vision_core.engine import encoders, weights
+from vision_core.engine.models import img_focus
+from vision_core.engine.weights_status import WeightsStatus, status
 
 KEEP_ASPECT = "tr_keep_aspect"  # the learner's choice, carried from page to page
+
+
+# ------------------------------------------------------------------ the words about a file
+
+
+def weights_status(name: str) -> WeightsStatus:
+    """What is on this machine for ``name``'s weights (never cached: a download changes it)."""
+    return status(encoders.get(name).weights)
+
+
+def _words() -> Lesson:
+    return lesson("encoders", session.lang())
+
+
+def size_words(s: WeightsStatus, words: Lesson) -> str:
+    """``s.size_text`` in the learner's language (MiB labelled MB, as ``WeightsFile.size_text``)."""
+    return words("size_about" if s.weights.size_is_approximate else "size", mb=s.weights.size_bytes / 2**20)
+
+
+def _reason(error: weights.WeightsUnavailable, words: Lesson) -> str:
+    return words(f"reason_{error.reason}")
+
+
+def _values(s: WeightsStatus, words: Lesson) -> dict[str, str]:
+    """Every field a sentence about ``s`` may name."""
+    w, problem = s.weights, s.problem
+    return {
+        "file": w.filename,
+        "size": size_words(s, words),
+        "url": s.url,
+        "folder": str(s.target_dir),
+        "package": w.package or "",
+        "pip": (w.package or "").replace("_", "-"),
+        "date": s.pinned_at or "",
+        "pins_file": str(s.pins_file or ""),
+        "paths": ", ".join(str(p) for p in problem.rejected) if problem else "",
+        "why": _reason(problem, words) if problem else "",
+    }
+
+
+def need_text(name: str) -> str:
+    """A few words for the picker: what using ``name``'s trained weights costs here."""
+    words = _words()
+    s = weights_status(name)
+    return words(f"need_{s.state}", **_values(s, words))
+
+
+def picker_label(name: str) -> str:
+    """The picker's line for ``name``: its title and what its weights need."""
+    return _words()("picker_label", model=encoders.get(name).title, need=need_text(name))
+
+
+def state_sentence(s: WeightsStatus) -> str:
+    """The sentence for ``s``: how a present file was checked, or what to do about an absent one."""
+    words = _words()
+    if s.state == "pinned":
+        key = f"state_pinned_{s.pin.how}"  # "downloaded" or "placed"
+    elif s.state == "missing":
+        key = f"state_missing_{s.trust}"  # "checksum" or "pinned"
+    elif s.state == "refused" and s.problem is not None and s.problem.reason == "pin_mismatch":
+        key = "state_refused_pin_mismatch"
+    else:
+        key = f"state_{s.state}"
+    return words(key, **_values(s, words))
+
+
+def provenance(name: str) -> str:
+    """Who published ``name``'s trained weights, trained on what, the licence, where the file comes from."""
+    e = encoders.get(name)
+    return _words()(
+        f"from_{name}",
+        host=urlparse(e.weights.url).netloc,
+        weights=e.weights.title,
+        patch=e.patch or "",
+        side=e.preprocessing.crop,
+        version=img_focus.VERSION,  # the one encoder whose sentence names its package's version
+    )
+
+
+def weights_state(name: str, *, key: str) -> None:
+    """What is here for ``name``'s weights: a caption when present, else a warning saying what to do,
+    with a download button when the store can fetch and check the file."""
+    s = weights_status(name)
+    if s.present:
+        st.caption(state_sentence(s))
+        return
+    st.warning(state_sentence(s))
+    download_button(name, key=key)
+
+
+def download_button(name: str, key: str) -> None:
+    """A button that downloads ``name``'s official weights with a progress bar, then reruns the page.
+
+    The store checks the file (its published checksum, or -- none published -- its size, content and
+    the architecture's keys and shapes, then pins it).  A failed download leaves no bar behind."""
+    s = weights_status(name)
+    if not s.downloadable:
+        return
+    words = _words()
+    if not st.button(words("download_button", size=size_words(s, words)), key=key):
+        return
+    slot = st.empty()
+    bar = slot.progress(0.0, text=s.weights.filename)
+
+    def progress(done: int, total: int) -> None:
+        share = min(done / total, 1.0) if total else 0.0
+        bar.progress(share, text=words("download_progress", done=done / 2**20, total=total / 2**20))
+
+    try:
+        weights.fetch(s.weights, fits=encoders.layout_check(name), on_progress=progress)
+    except weights.WeightsUnavailable as error:
+        slot.empty()
+        st.error(words("download_failed", **{**_values(s, words), "why": _reason(error, words)}))
+        if error.detail:
+            st.caption(error.detail)
+    else:
+        slot.empty()
+        st.rerun()
+
+
+def weights_note(name: str) -> str | None:
+    """What to do to get ``name``'s trained weights, or None when they are on this machine."""
+    s = weights_status(name)
+    return None if s.present else state_sentence(s)
+
+
+def weights_help(name: str) -> None:
+    """How to get ``name``'s trained weights when they are not here, with a download button."""
+    note = weights_note(name)
+    if note is None:
+        return
+    st.caption(note)
+    download_button(name, key=f"tr_download_{name}")
+
+
+def untrained_note(choice: Choice) -> None:
+    """Under an untrained network's pictures: how to get the trained one."""
+    if not choice.trained:
+        weights_help(choice.name)
+
+
+def weights_line(choice: Choice) -> None:
+    """One line saying which weights the page runs -- trained (and from where) or untrained (seeded
+    random) -- opening onto their provenance and how the file was checked."""
+    words, s = _words(), weights_status(choice.name)
+    e = choice.encoder
+    if choice.trained:
+        label = words("line_trained", weights=e.weights.title, need=need_text(choice.name))
+    else:
+        label = words("line_untrained", model=e.title)
+    with st.expander(label, icon=":material/database:" if choice.trained else ":material/casino:"):
+        if not choice.trained:
+            st.markdown(words("untrained_body", model=e.title, weights=e.weights.title))
+        st.markdown(provenance(choice.name))
+        st.caption(state_sentence(s))
+
+
+# ---------------------------------------------------------------------- the page's network
 
 
 def choose_encoder(section: str, *, allow_random_toggle: bool = False, key: str = "random_weights") -> Choice:
@@ -26,16 +195,19 @@ def choose_encoder(section: str, *, allow_random_toggle: bool = False, key: str 
     chosen = Choice(name)
     if allow_random_toggle and st.toggle(text("random_toggle"), key=key, help=text("random_help")):
         chosen = Choice(name, trained=False)
-    if chosen.trained and not encoders.available_offline(name):
+    s = weights_status(name)
+    if chosen.trained and not s.present:
         title = encoders.get(name).title
-        if section == "cnn" and name != encoders.DEFAULT:
-            st.info(text("fallback_embedded", model=title, default=encoders.get(encoders.DEFAULT).title))
-            chosen = Choice(encoders.DEFAULT)
+        default = encoders.DEFAULT
+        if section == "cnn" and name != default and weights_status(default).present:
+            st.info(text(f"fallback_embedded_{s.state}", model=title, default=encoders.get(default).title))
+            chosen = Choice(default)
         else:
-            st.info(text("fallback_random", model=title))
+            st.info(text(f"fallback_random_{s.state}", model=title))
             chosen = Choice(name, trained=False)
     if not chosen.trained:
         st.warning(text("untrained_label", model=chosen.encoder.title), icon=":material/casino:")
+    weights_line(chosen)
     return chosen
 
 
@@ -45,15 +217,17 @@ def fixed_choice(name: str, *, random: bool = False, fallback: str | None = None
     common, text = lesson("common", session.lang()), lesson("tr_common", session.lang())
     title = encoders.get(name).title
     chosen = Choice(name, trained=not random)
-    if chosen.trained and not encoders.available_offline(name):
-        if fallback is not None and encoders.available_offline(fallback):
-            st.info(text("fallback_embedded", model=title, default=encoders.get(fallback).title))
+    s = weights_status(name)
+    if chosen.trained and not s.present:
+        if fallback is not None and weights_status(fallback).present:
+            st.info(text(f"fallback_embedded_{s.state}", model=title, default=encoders.get(fallback).title))
             chosen = Choice(fallback)
         else:
-            st.info(text("fallback_random", model=title))
+            st.info(text(f"fallback_random_{s.state}", model=title))
             chosen = Choice(name, trained=False)
     if not chosen.trained:
         st.warning(common("untrained_label", model=chosen.encoder.title), icon=":material/casino:")
+    weights_line(chosen)
     return chosen
 
 
@@ -66,66 +240,7 @@ def encoder_title(choice: Choice) -> str:
 
 def offline_choice(name: str, random: bool = False) -> Choice:
     """``name`` with its trained weights when they are on this machine, else with random ones."""
-    return Choice(name, trained=not random and encoders.available_offline(name))
-
-
-def weights_note(name: str) -> str | None:
-    """How to get ``name``'s trained weights (the file, its size, where it comes from and where
-    it goes), or None when they are on this machine."""
-    if encoders.available_offline(name):
-        return None
-    text = lesson("tr_common", session.lang())
-    missing = weights.WeightsUnavailable(encoders.get(name).weights, "not_downloaded")
-    e = missing.entry
-    key = "weights_place" if e.sha256 is None else "weights_download"
-    return text(
-        key,
-        model=encoders.get(name).title,
-        file=e.filename,
-        size=e.size_text,
-        url=missing.url,
-        folder=str(missing.target_dir),
-    )
-
-
-def download_button(name: str, key: str) -> None:
-    """A button that downloads ``name``'s official weights (checked against their published
-    checksum) with a progress bar, then reruns the page; nothing for files without a checksum."""
-    entry = encoders.get(name).weights
-    if entry.sha256 is None:  # never fetch what cannot be verified
-        return
-    text = lesson("sidebar", session.lang())
-    if not st.button(text("download_button", size=entry.size_text), key=key):
-        return
-    bar = st.progress(0.0, text=entry.filename)
-
-    def progress(done: int, total: int) -> None:
-        share = min(done / total, 1.0) if total else 0.0
-        bar.progress(share, text=f"{done / 1e6:.1f} / {total / 1e6:.1f} MB")
-
-    try:
-        weights.fetch(entry, on_progress=progress)
-    except weights.WeightsUnavailable as error:
-        bar.empty()
-        st.error(str(error))
-    else:
-        st.rerun()
-
-
-def weights_help(name: str) -> None:
-    """How to get ``name``'s trained weights when they are missing, with a download button where a
-    checksum is published."""
-    note = weights_note(name)
-    if note is None:
-        return
-    st.caption(note)
-    download_button(name, key=f"tr_download_{name}")
-
-
-def untrained_note(choice: Choice) -> None:
-    """Under an untrained network's pictures: how to get the trained one."""
-    if not choice.trained:
-        weights_help(choice.name)
+    return Choice(name, trained=not random and weights_status(name).present)
 
 
 def keep_aspect_toggle(key: str) -> bool:

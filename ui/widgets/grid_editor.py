@@ -37,16 +37,3 @@ def pocket_editors(text: Lesson, key: str = "conv_pocket") -> tuple[np.ndarray, 
         st.session_state[f"{key}_version"] = version + 1
         st.rerun()
     return picture, kernels
-
-
-def conv_settings(text: Lesson, key: str = "conv_sb") -> tuple[int, dict[str, int]]:
-    """Four sliders side by side: the kernel size, and the stride, padding and dilation (returned as
-    keyword arguments of ``conv_sandbox.sandbox_conv``)."""
-    controls = st.columns(4)
-    k = controls[0].slider(text("k_label"), 1, 7, 3, key=f"{key}_k")
-    settings = {
-        "stride": controls[1].slider(text("stride_label"), 1, 4, 1, key=f"{key}_stride"),
-        "padding": controls[2].slider(text("padding_label"), 0, 3, 0, key=f"{key}_padding"),
-        "dilation": controls[3].slider(text("dilation_label"), 1, 3, 1, key=f"{key}_dilation"),
-    }
-    return k, settings

@@ -1,4 +1,5 @@
-"""The sidebar: language, the learner's photo (sample, upload or camera) and the encoder.
+"""The sidebar: language, the learner's photo (sample, upload or camera) and the encoder, with what its
+weights are, where they came from and how they were checked (words from ``ui.widgets.encoder``).
 
 It is drawn by ``app.py`` on every run, so the choices hold across pages.
 """
@@ -10,9 +11,9 @@ import streamlit as st
 from lessons import LANGUAGES, lesson
 from ui import session
 from ui.cached import core
-from ui.widgets.encoder import download_button
+from ui.widgets.encoder import picker_label, provenance, weights_state
 from ui.widgets.photo_source import photo_source
-from vision_core.engine import encoders, weights
+from vision_core.engine import encoders
 
 
 def render(section: str) -> None:
@@ -43,39 +44,14 @@ def _photo_picker(text) -> None:
 
 def _encoder_picker(section: str, text) -> None:
     st.subheader(text("model_heading"))
-
-    def label(name: str) -> str:
-        entry = encoders.get(name).weights
-        if entry.embedded:
-            need = text("need_embedded")
-        elif encoders.available_offline(name):
-            need = text("need_present")
-        elif entry.sha256 is None:
-            need = text("need_manual", size=entry.size_text)
-        else:
-            need = text("need_download", size=entry.size_text)
-        return f"{encoders.get(name).title} — {need}"
-
     name = session.remembered_choice(
         st.selectbox,
         f"model_{section}",
         session.encoders_for(section),
         session.DEFAULT_ENCODERS[section],
         label=text("model_label"),
-        format_func=label,
+        format_func=picker_label,
     )
     st.caption(encoders.get(name).summary)
-    if not encoders.available_offline(name):
-        entry = encoders.get(name).weights
-        downloadable = entry.sha256 is not None  # never fetch what cannot be verified
-        missing = weights.WeightsUnavailable(entry, "not_downloaded" if downloadable else "no_checksum")
-        st.warning(
-            text(
-                "weights_manual" if not downloadable else "weights_missing",
-                file=entry.filename,
-                size=entry.size_text,
-                url=missing.url,
-                folder=str(missing.target_dir),
-            )
-        )
-        download_button(name, key=f"download_{name}")
+    st.caption(provenance(name))
+    weights_state(name, key=f"download_{name}")

@@ -22,7 +22,7 @@ from PIL import Image
 
 from vision_core import figures
 from vision_core.cnn import pixels
-from vision_core.cnn.convolution import ConvBreakdown, output_size
+from vision_core.cnn.convolution import ConvBreakdown, output_shape
 from vision_core.cnn.pocket import Window, conv2d
 
 
@@ -81,6 +81,23 @@ class SandboxConv:
     def fits(self) -> bool:
         return self.output is not None
 
+    @property
+    def padded(self) -> int:
+        """The input's side with the padding on both sides: ``in + 2p``."""
+        return self.in_size[0] + 2 * self.padding
+
+    @property
+    def cells(self) -> int:
+        """How many output values there are (0 when the kernel does not fit)."""
+        return max(self.out_size[0], 0) * max(self.out_size[1], 0)
+
+    def cell(self, number: int) -> tuple[int, int]:
+        """(row, col) of output value ``number``, counted from 1 in reading order."""
+        if not 1 <= number <= self.cells:
+            raise ValueError(f"there are {self.cells} output values, not a number {number}")
+        row, col = divmod(number - 1, self.out_size[1])
+        return row, col
+
 
 def sandbox_conv(
     image: np.ndarray, kernel: np.ndarray, *, stride: int = 1, padding: int = 0, dilation: int = 1
@@ -90,9 +107,7 @@ def sandbox_conv(
     kernel = np.asarray(kernel, dtype=np.float64)
     if stride < 1 or dilation < 1 or padding < 0:
         raise ValueError("stride and dilation must be at least 1, padding at least 0")
-    out = tuple(
-        output_size(n, k, stride, padding, dilation) for n, k in zip(image.shape, kernel.shape, strict=True)
-    )
+    out = output_shape(image.shape, kernel.shape, stride, padding, dilation)
     fits = min(out) >= 1
     result = conv2d(image, kernel, stride=stride, padding=padding, dilation=dilation) if fits else None
     if result is not None and result.shape != out:

@@ -28,6 +28,22 @@ def output_size(
     return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
 
 
+def output_shape(
+    in_shape: tuple[int, ...],
+    kernel_shape: tuple[int, ...],
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+) -> tuple[int, int]:
+    """(height, width) after a 2-D kernel slides over a 2-D grid: :func:`output_size` of each side."""
+    if len(in_shape) != 2 or len(kernel_shape) != 2:
+        raise ValueError(f"a 2-D grid and a 2-D kernel, not {in_shape} and {kernel_shape}")
+    return (
+        output_size(in_shape[0], kernel_shape[0], stride, padding, dilation),
+        output_size(in_shape[1], kernel_shape[1], stride, padding, dilation),
+    )
+
+
 def conv_params(
     in_channels: int, out_channels: int, kernel: tuple[int, int], groups: int = 1, bias: bool = True
 ) -> int:
@@ -68,12 +84,17 @@ class ConvBreakdown:
     cols: np.ndarray
     in_channels: np.ndarray
 
+    @property
+    def difference(self) -> float:
+        """How far the value computed here is from the one the network recorded."""
+        return abs(self.value - self.recorded)
+
 
 def conv_breakdown(model: nn.Module, tr: Trace, step: str, channel: int, y: int, x: int) -> ConvBreakdown:
     """The numbers behind ``tr[step][0, channel, y, x]``; the step's input must be kept in the trace."""
     conv = model.get_submodule(step)
     s = tr[step]
-    if s.kind != "conv":
+    if s.kind != "conv" or not isinstance(conv, nn.Conv2d):
         raise ValueError(f"{step!r} is a {s.kind} step, not a convolution")
     if not s.inputs:
         raise ValueError(f"the trace does not say which step fed {step!r}")

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,6 +110,11 @@ class Downsampling:
         return self.kind in ("max-pool", "avg-pool", "depthwise conv")
 
     @property
+    def pooling(self) -> bool:
+        """True for a max- or average pooling, False for a strided convolution."""
+        return self.kind.endswith("pool")
+
+    @property
     def kind_id(self) -> str:
         """The kind as a name: ``max_pool``, ``avg_pool``, ``depthwise_conv``, ``conv``."""
         return self.kind.replace("-", "_").replace(" ", "_")
@@ -160,6 +166,16 @@ def downsampling_steps(tr: Trace) -> list[Downsampling]:
             )
         )
     return found
+
+
+def first_pool(steps: Sequence[Downsampling]) -> Downsampling | None:
+    """The first pooling among the down-sampling steps (None for a network that only strides)."""
+    return next((d for d in steps if d.pooling), None)
+
+
+def depthwise_count(steps: Sequence[Downsampling]) -> int:
+    """How many of the down-sampling steps are depthwise convolutions."""
+    return sum(d.kind == "depthwise conv" for d in steps)
 
 
 def pool_window(tr: Trace, step: str, channel: int, y: int, x: int) -> PoolWindow:

@@ -129,6 +129,11 @@ class Box:
     def size(self) -> int:
         return self.bottom - self.top + 1
 
+    @classmethod
+    def spanning(cls, rows: np.ndarray, cols: np.ndarray) -> Box:
+        """The box from the first to the last of a window's input ``rows`` and ``cols``."""
+        return cls(int(rows[0]), int(cols[0]), int(rows[-1]), int(cols[-1]))
+
     def clipped(self, height: int, width: int) -> Box:
         """The part that lies on a ``height``×``width`` picture."""
         return Box(
@@ -233,6 +238,12 @@ def residual_add(tr: Trace, step: str) -> ResidualAdd:
     )
 
 
+def residual_adds(tr: Trace, stages: Sequence[str], stage: str) -> list[str]:
+    """The residual adds that belong to ``stage``, in the order they ran."""
+    owner = stage_of_steps(tr, stages)
+    return [s.name for s in tr.of_kind("add") if owner.get(s.name) == stage]
+
+
 def consumers(tr: Trace, step: str) -> list[str]:
     """The steps that read ``step``'s output (from their recorded inputs), in the order they ran."""
     return [s.name for s in tr if step in s.inputs]
@@ -245,6 +256,14 @@ def peak_position(feature_map: np.ndarray) -> tuple[int, int]:
     return int(y), int(x)
 
 
+def strongest_cell(feature_map: np.ndarray) -> tuple[int, int, int]:
+    """(channel, row, col): the strongest channel of a (C, H, W) map (batch allowed) and the
+    position of its largest value — where a view of a new step opens."""
+    m = np.asarray(feature_map)
+    channel = int(strongest_channels(m, 1)[0])
+    return (channel, *peak_position((m[0] if m.ndim == 4 else m)[channel]))
+
+
 def journey_shapes(model, tr: Trace) -> list[tuple[int, ...]]:
     """The shapes a photo takes on its way through a CNN: the input, the first convolution's output,
     each stage's output and the pooled vector — the start page's one-line journey."""
@@ -255,6 +274,11 @@ def journey_shapes(model, tr: Trace) -> list[tuple[int, ...]]:
         *(tr[stage].shape for stage in model.stages),
         tr["gap"].shape,
     ]
+
+
+def total_params(rows: Sequence[ShapeRow]) -> int:
+    """The learned parameters spent by all the rows of a stage table."""
+    return sum(r.params for r in rows)
 
 
 def shown_channels(feature_map: np.ndarray, n: int, strongest: bool) -> list[int]:
@@ -279,6 +303,8 @@ class FieldGrowth:
 
 
 def field_growth(tr: Trace, stages: Sequence[str]) -> FieldGrowth:
+    """The receptive field of every step that has one, from the first convolution to the last stage."""
     rows = [r for r in shape_rows(tr) if r.receptive_field]
-    last = [r for r in rows if r.name in stages][-1]
-    return FieldGrowth(rows, rows[1].receptive_field, last.receptive_field)
+    first, last = rows[1].receptive_field, [r for r in rows if r.name in stages][-1].receptive_field
+    assert first is not None and last is not None  # rows keeps only the rows that have a field
+    return FieldGrowth(rows, first, last)

@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple, cast
 
 import torch
 from torch import nn
 
+from vision_core.engine.layers import Conv2dSame
 from vision_core.engine.models.efficientnet_lite import EfficientNetLite, MBConvBlock
 from vision_core.engine.models.resnet import BasicBlock, Bottleneck, ResNet
-from vision_core.engine.trace import Conv2dSame
 
 Activation = str | None  # "relu", "relu6" or None
 # Photos per forward pass the copy is tuned for (embeddings.EMBED_BATCH): on 2 cores a batch of 4
@@ -39,9 +40,12 @@ BATCH = 4
 
 def fold_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
     """The weight and bias of one convolution that computes ``bn(conv(x))`` in eval mode."""
-    scale = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)  # (C_out,)
+    mean, var = bn.running_mean, bn.running_var
+    if mean is None or var is None:
+        raise ValueError("a batch norm without running statistics has no fixed affine map to fold")
+    scale = bn.weight.detach() / torch.sqrt(var + bn.eps)  # (C_out,)
     weight = conv.weight.detach() * scale[:, None, None, None]  # (C_out, C_in/groups, kh, kw)
-    bias = bn.bias.detach() - bn.running_mean * scale
+    bias = bn.bias.detach() - mean * scale
     if conv.bias is not None:
         bias = bias + conv.bias.detach() * scale
     return weight.clone(), bias.clone()
@@ -77,8 +81,13 @@ class FoldedConv(nn.Module):
     when :attr:`fused` (bias, activation and residual add inside the convolution's own loop),
     else a plain ``conv2d`` followed by in-place add and activation."""
 
+    weight: torch.Tensor  # buffers, declared: nn.Module types what it does not know as Tensor | Module
+    bias: torch.Tensor
+
     def __init__(self, conv: nn.Conv2d, bn: nn.BatchNorm2d, act: Activation = None):
         super().__init__()
+        if isinstance(conv.padding, str):
+            raise ValueError(f"padding={conv.padding!r}: only padding given as numbers can be folded")
         weight, bias = fold_conv_bn(conv, bn)
         self.register_buffer("weight", weight.contiguous(memory_format=torch.channels_last))
         self.register_buffer("bias", bias)
@@ -88,8 +97,8 @@ class FoldedConv(nn.Module):
         self.act = act
         self.fused = False
         self._same = conv if isinstance(conv, Conv2dSame) else None  # asked for its padding per input size
-        self._static_padding = tuple(conv.padding)
-        self._plans: dict[tuple[int, int, bool], Plan] = {}
+        self._static_padding = (int(conv.padding[0]), int(conv.padding[1]))
+        self._plans: dict[tuple[int, int, bool, int], Plan] = {}  # (height, width, fused, batch)
 
     def _plan(self, height: int, width: int, batch: int = 1) -> Plan:
         # oneDNN lays packed weights out for a batch size: one packing for single photos, one for batches
@@ -98,7 +107,8 @@ class FoldedConv(nn.Module):
         plan = self._plans.get(key)
         if plan is not None:
             return plan
-        weight, padding, explicit = self.weight, self._static_padding, None
+        weight, padding = self.weight, self._static_padding
+        explicit: tuple[int, int, int, int] | None = None
         if self._same is not None:
             top, bottom, left, right = self._same.padding_for(height, width)
             if top == bottom and left == right:
@@ -127,7 +137,7 @@ class FoldedConv(nn.Module):
         return plan
 
     def forward(self, x: torch.Tensor, residual: torch.Tensor | None = None) -> torch.Tensor:
-        plan = self._plan(*x.shape[-2:], x.shape[0])
+        plan = self._plan(x.shape[-2], x.shape[-1], x.shape[0])
         if plan.explicit is not None:
             x = nn.functional.pad(x, plan.explicit)
         if plan.packed is not None:
@@ -179,7 +189,8 @@ class FoldedEfficientNetLite(nn.Module):
     def __init__(self, model: EfficientNetLite):
         super().__init__()
         self.stem = FoldedConv(model._conv_stem, model._bn0, "relu6")
-        self.blocks = nn.ModuleList(FoldedMBConv(b) for b in model._blocks)
+        blocks = (cast(MBConvBlock, b) for b in model._blocks)  # a ModuleList of MBConvBlocks only
+        self.blocks = nn.ModuleList(FoldedMBConv(b) for b in blocks)
         self.head = FoldedConv(model._conv_head, model._bn1, "relu6")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -243,10 +254,14 @@ class PlainFeatures(nn.Module):
 
     def __init__(self, model: nn.Module):
         super().__init__()
+        if not callable(getattr(model, "forward_features", None)):
+            raise TypeError(f"{type(model).__name__} has no forward_features: no vector to embed with")
         self.model = model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model.forward_features(x)
+        # checked in __init__; nn.Module types the attributes it does not know as Tensor | Module
+        features = cast(Callable[[torch.Tensor], torch.Tensor], self.model.forward_features)
+        return features(x)
 
 
 _COPIES: weakref.WeakKeyDictionary[nn.Module, nn.Module] = weakref.WeakKeyDictionary()

@@ -130,10 +130,10 @@ class ClusterContents:
 
 def cluster_contents(clusters: Sequence[int], labels: Sequence[str]) -> list[ClusterContents]:
     """Every cluster (in order of its id, noise first) with its members and commonest label."""
-    clusters = np.asarray(clusters)
+    ids = np.asarray(clusters)
     out = []
-    for c in np.unique(clusters):
-        members = tuple(int(i) for i in np.flatnonzero(clusters == c))
+    for c in np.unique(ids):
+        members = tuple(int(i) for i in np.flatnonzero(ids == c))
         label, count = Counter(labels[i] for i in members).most_common(1)[0]
         out.append(ClusterContents(int(c), members, str(label), count / len(members)))
     return out
@@ -154,22 +154,22 @@ def dbscan(vectors: np.ndarray, eps: float, min_samples: int = 3) -> np.ndarray:
 def purity(clusters: Sequence[int], labels: Sequence[str]) -> float:
     """Σ over clusters of the count of its most common label, ÷ N.  DBSCAN's noise counts as one
     cluster of its own (it is not given a free pass)."""
-    clusters, labels = np.asarray(clusters), np.asarray(labels)
+    ids, names = np.asarray(clusters), np.asarray(labels)
     total = 0
-    for c in np.unique(clusters):
-        _, counts = np.unique(labels[clusters == c], return_counts=True)
+    for c in np.unique(ids):
+        _, counts = np.unique(names[ids == c], return_counts=True)
         total += counts.max()
-    return total / len(labels)
+    return total / len(names)
 
 
 def cluster_scores(clusters: Sequence[int], labels: Sequence[str]) -> ClusterScores:
-    clusters, labels = np.asarray(clusters), np.asarray(labels)
-    ids, names = np.unique(clusters), np.unique(labels)
-    table = np.array([[np.sum((clusters == c) & (labels == n)) for n in names] for c in ids], dtype=int)
+    assigned, truth = np.asarray(clusters), np.asarray(labels)
+    ids, names = np.unique(assigned), np.unique(truth)
+    table = np.array([[np.sum((assigned == c) & (truth == n)) for n in names] for c in ids], dtype=int)
     return ClusterScores(
         purity(clusters, labels),
-        float(adjusted_rand_score(labels, clusters)),
-        float(normalized_mutual_info_score(labels, clusters)),
+        float(adjusted_rand_score(truth, assigned)),
+        float(normalized_mutual_info_score(truth, assigned)),
         tuple(int(c) for c in ids),
         tuple(str(n) for n in names),
         table,
@@ -207,13 +207,13 @@ def linear_probe(
 ) -> Probe:
     """Cross-validated logistic regression on L2-normalised vectors.  Labels with fewer than 2
     photos are left out; the number of folds is at most the smallest remaining label's count."""
-    labels = np.asarray(labels).astype(str)
-    names, counts = np.unique(labels, return_counts=True)
+    truth = np.asarray(labels).astype(str)
+    names, counts = np.unique(truth, return_counts=True)
     keep_names = names[counts >= 2]
-    used = np.isin(labels, keep_names)
+    used = np.isin(truth, keep_names)
     if len(keep_names) < 2:
         raise ValueError("a probe needs at least two labels with two photos or more each")
-    x, y = l2_normalize(vectors)[used], labels[used]
+    x, y = l2_normalize(vectors)[used], truth[used]
     k = int(min(folds, counts[counts >= 2].min()))
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     predicted_used = np.empty(len(y), dtype=object)
@@ -222,7 +222,7 @@ def linear_probe(
         model = LogisticRegression(C=c, max_iter=2000).fit(x[train], y[train])
         predicted_used[test] = model.predict(x[test])
         accuracies.append(float(np.mean(predicted_used[test] == y[test])))
-    predicted = np.full(len(labels), "", dtype=object)
+    predicted = np.full(len(truth), "", dtype=object)
     predicted[used] = predicted_used
     classes = tuple(str(n) for n in keep_names)
     confusion = confusion_matrix(y, predicted_used.astype(str), labels=list(classes))
@@ -234,7 +234,7 @@ def linear_probe(
         chance,
         classes,
         confusion,
-        labels,
+        truth,
         predicted.astype(str),
         used,
         k,
@@ -325,6 +325,6 @@ def chance_agreement(n: int, k: int) -> float:
 
 def label_agreement(vectors: np.ndarray, labels: Sequence[str], k: int = 5) -> float:
     """The share of all photos' ``k`` nearest neighbours that carry the photo's own label."""
-    labels = np.asarray(labels)
+    names = np.asarray(labels)
     lists = knn_lists(vectors, k)
-    return float(np.mean(labels[lists] == labels[:, None]))
+    return float(np.mean(names[lists] == names[:, None]))

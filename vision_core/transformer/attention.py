@@ -210,6 +210,32 @@ class AttentionViews:
         """The shortest and the longest mean attention distance (pixels) of the heads of ``layer``."""
         return float(self.distance[layer].min()), float(self.distance[layer].max())
 
+    def most_local_head(self) -> tuple[int, int, float]:
+        """(layer, head, pixels) of the head with the shortest mean attention distance anywhere."""
+        layer, head = np.unravel_index(int(np.argmin(self.distance)), self.distance.shape)
+        return int(layer), int(head), float(self.distance[layer, head])
+
+    def distance_summary(self) -> DistanceSummary:
+        """The heads' span of mean attention distance in the first and the last block, and the
+        most local head of all."""
+        (first_min, first_max), (last_min, last_max) = self.distance_span(0), self.distance_span(-1)
+        layer, head, near = self.most_local_head()
+        return DistanceSummary(first_min, first_max, last_min, last_max, layer, head, near, near / self.patch)
+
+
+@dataclass(frozen=True)
+class DistanceSummary:
+    """:meth:`AttentionViews.distance_summary`, in pixels (``near_patches``: in patch sides)."""
+
+    first_min: float
+    first_max: float
+    last_min: float
+    last_max: float
+    near_layer: int
+    near_head: int
+    near: float
+    near_patches: float
+
 
 def attention_views(tr: Trace, patch_size: int) -> AttentionViews:
     """Needs every ``blocks.{i}.attn.probs`` kept in ``tr``."""

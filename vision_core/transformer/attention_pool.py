@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
+from vision_core.engine.models.clip import AttentionPool2d
 from vision_core.engine.trace import Trace
 
 KEEP = (
@@ -75,7 +76,9 @@ def _linear(x: np.ndarray, layer: nn.Linear) -> np.ndarray:
 
 def attention_pool(model: nn.Module, tr: Trace) -> AttentionPool:
     """Needs the :data:`KEEP` steps of a CLIP RN50 trace (float32 for exact comparisons)."""
-    pool = model.attnpool
+    pool = model.get_submodule("attnpool")
+    if not isinstance(pool, AttentionPool2d):
+        raise TypeError(f"attention pooling needs CLIP's AttentionPool2d, not a {type(pool).__name__}")
     h, w = tr[tr["attnpool.gap"].inputs[0]].shape[-2:]
     tokens = tr.array("attnpool.tokens")[0].astype(np.float64)  # (1 + hw, C)
     probs = tr.array("attnpool.probs")[0, :, 0].astype(np.float64)  # (heads, 1 + hw)

@@ -2,8 +2,12 @@
 
 A ViT block (:class:`vision_core.engine.models.vit.Block`) is::
 
-    x ─ norm1 ─ qkv ─ q·kᵀ/√d ─ softmax ─ ·v ─ merge heads ─ proj ─(+ x)─ add_attn
-    add_attn ─ norm2 ─ fc1 ─ GELU ─ fc2 ─(+ add_attn)─ add_mlp
+    x ─ norm1 ─ qkv ─ q·kᵀ/√d ─ softmax ─ ·v ─ merge heads ─ proj ─ [ls1] ─(+ x)─ add_attn
+    add_attn ─ norm2 ─ fc1 ─ GELU ─ fc2 ─ [ls2] ─(+ add_attn)─ add_mlp
+
+``ls1`` / ``ls2`` are DINOv2's layer scale (Touvron et al., CaiT, 2021): each branch multiplied by
+a learned number per channel, ``γ``, before it is added.  Blocks without it (DINO, DeiT, CLIP,
+torchvision) add the branch as it is, and their walkthrough has no layer-scale rows.
 
 :func:`block_walkthrough` recomputes every step for one token in float64 from the block's
 recorded input and the model's own weights, and sets each result next to the value the traced
@@ -18,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from vision_core.engine.models.vit import Block, LayerScale
 from vision_core.engine.trace import Trace
 
 # The steps of a block in the order of the forward pass; ``op`` names the lesson's line for it.
@@ -37,6 +42,8 @@ OPS = (
     "fc2",
     "add_mlp",
 )
+# the same with DINOv2's layer scale: each branch scaled by its γ before the residual add
+OPS_LAYER_SCALE = (*OPS[: OPS.index("add_attn")], "ls1", *OPS[OPS.index("add_attn") : -1], "ls2", "add_mlp")
 
 
 @dataclass(frozen=True)
@@ -74,8 +81,23 @@ class BlockWalk:
     std2: float
     top_tokens: list[tuple[int, float]]  # the head's five largest attention weights: (token, weight)
     attn_share: float  # |attention branch| / |x|: how much the attention step changes the token
-    mlp_share: float  # |MLP branch| / |add_attn|
+    mlp_share: float  # |MLP branch| / |add_attn| (a branch: after its layer scale, when it has one)
     query: np.ndarray  # the token's query in the chosen head (d,), before the 1/√d scale
+    gamma1: np.ndarray | None = None  # layer scale of the attention branch (D,), None without it
+    gamma2: np.ndarray | None = None  # layer scale of the MLP branch (D,)
+
+    @property
+    def layer_scale(self) -> bool:
+        """Whether the block scales each branch by a learned γ (DINOv2) before adding it."""
+        return self.gamma1 is not None
+
+    def gamma_summary(self, branch: int) -> dict[str, float]:
+        """Branch 1 (attention) or 2 (MLP): the layer scale's mean, smallest and largest |γ|."""
+        gamma = self.gamma1 if branch == 1 else self.gamma2
+        if gamma is None:
+            raise ValueError(f"block {self.layer} has no layer scale")
+        size = np.abs(gamma)
+        return {"gamma": float(size.mean()), "gamma_min": float(size.min()), "gamma_max": float(size.max())}
 
     @property
     def uniform(self) -> float:
@@ -130,10 +152,20 @@ def activation_curve(function: str, lo: float, hi: float, n: int = 301) -> tuple
     return x, gelu(x, function)
 
 
+def _gamma(scale: nn.Module) -> np.ndarray | None:
+    """A layer scale's γ (D,), or None for the identity that stands in for it."""
+    if isinstance(scale, LayerScale):
+        return scale.gamma.detach().double().numpy()
+    return None
+
+
 def block_walkthrough(model: nn.Module, tr: Trace, layer: int, head: int = 0, token: int = 0) -> BlockWalk:
     """Block ``layer`` for ``token`` (0: CLS).  ``tr`` must keep ``blocks.{layer}.*`` and the step
     that fed the block, in float32 for exact comparisons."""
-    block = model.blocks[layer]
+    block = model.get_submodule(f"blocks.{layer}")
+    if not isinstance(block, Block):
+        raise TypeError(f"blocks.{layer} is a {type(block).__name__}, not a ViT Block")
+    gamma1, gamma2 = _gamma(block.ls1), _gamma(block.ls2)
     p = f"blocks.{layer}."
     rec = lambda name: tr.array(p + name)[0].astype(np.float64)  # noqa: E731
     source = tr[p + "norm1"].inputs[0]
@@ -155,13 +187,15 @@ def block_walkthrough(model: nn.Module, tr: Trace, layer: int, head: int = 0, to
     per_head = np.einsum("ht,htd->hd", probs, v)  # (heads, d)
     merged = per_head.reshape(-1)  # (D,)
     proj = _linear(merged, block.attn.proj)
-    add_attn = x[token] + proj
+    ls1 = proj * gamma1 if gamma1 is not None else proj  # the attention branch as it is added
+    add_attn = x[token] + ls1
     n2, mean2, std2 = _layer_norm(add_attn, block.norm2)
     fc1 = _linear(n2, block.mlp.fc1)
     function = getattr(block.mlp.act, "function", "gelu")
     act = gelu(fc1, function)
     fc2 = _linear(act, block.mlp.fc2)
-    add_mlp = add_attn + fc2
+    ls2 = fc2 * gamma2 if gamma2 is not None else fc2
+    add_mlp = add_attn + ls2
 
     recorded = {
         "input": (source, x[token]),
@@ -172,11 +206,13 @@ def block_walkthrough(model: nn.Module, tr: Trace, layer: int, head: int = 0, to
         "weighted_sum": (p + "attn.merged", rec("attn.merged")[token].reshape(heads, d)[head]),
         "merged": (p + "attn.merged", rec("attn.merged")[token]),
         "proj": (p + "attn.proj", rec("attn.proj")[token]),
+        "ls1": (p + "ls1", rec("ls1")[token] if gamma1 is not None else None),
         "add_attn": (p + "add_attn", rec("add_attn")[token]),
         "norm2": (p + "norm2", rec("norm2")[token]),
         "fc1": (p + "mlp.fc1", rec("mlp.fc1")[token]),
         "act": (p + "mlp.act", rec("mlp.act")[token]),
         "fc2": (p + "mlp.fc2", rec("mlp.fc2")[token]),
+        "ls2": (p + "ls2", rec("ls2")[token] if gamma2 is not None else None),
         "add_mlp": (p + "add_mlp", rec("add_mlp")[token]),
     }
     computed = {
@@ -188,15 +224,17 @@ def block_walkthrough(model: nn.Module, tr: Trace, layer: int, head: int = 0, to
         "weighted_sum": per_head[head],
         "merged": merged,
         "proj": proj,
+        "ls1": ls1,
         "add_attn": add_attn,
         "norm2": n2,
         "fc1": fc1,
         "act": act,
         "fc2": fc2,
+        "ls2": ls2,
         "add_mlp": add_mlp,
     }
     steps = []
-    for op in OPS:
+    for op in OPS_LAYER_SCALE if gamma1 is not None else OPS:
         name, r = recorded[op]
         c = computed[op]
         steps.append(BlockStep(op, name, tr[name].shape, c, r, float(np.abs(c - r).max())))
@@ -219,7 +257,9 @@ def block_walkthrough(model: nn.Module, tr: Trace, layer: int, head: int = 0, to
         float(mean2),
         float(std2),
         [(int(i), float(probs[head, i])) for i in order],
-        length(proj) / length(x[token]) if length(x[token]) > 0 else float("inf"),
-        length(fc2) / length(add_attn) if length(add_attn) > 0 else float("inf"),
+        length(ls1) / length(x[token]) if length(x[token]) > 0 else float("inf"),
+        length(ls2) / length(add_attn) if length(add_attn) > 0 else float("inf"),
         q[head, token],
+        gamma1,
+        gamma2,
     )

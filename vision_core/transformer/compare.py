@@ -41,14 +41,15 @@ def encoder_facts(model: nn.Module, tr: Trace) -> EncoderFacts:
     else:
         gap = tr.of_kind("gap")[0]
         family, grid_step, vector_step = "cnn", gap.inputs[0], gap.name
+    (height, width), (c, h, w) = tr["input"].shape[-2:], tr[grid_step].shape[1:]
     return EncoderFacts(
         family,
-        tuple(tr["input"].shape[-2:]),
+        (height, width),
         first.name,
         tuple(first.meta["kernel"]),
         tuple(first.meta["stride"]),
         grid_step,
-        tuple(tr[grid_step].shape[1:]),
+        (c, h, w),
         vector_step,
         int(tr[vector_step].shape[-1]),
         count_parameters(model),

@@ -25,8 +25,22 @@ import numpy as np
 import torch
 from torch import nn
 
-from vision_core.engine.models.vit import resample_pos_embed
+from vision_core.engine.models.vit import POS_INTERP, VisionTransformer, resample_pos_embed
 from vision_core.engine.trace import Trace
+
+
+def _submodule(model: nn.Module, name: str, kind: type[nn.Module]):
+    """``model``'s submodule ``name``, refused with a clear message unless it is a ``kind``."""
+    module = model.get_submodule(name)
+    if not isinstance(module, kind):
+        raise TypeError(f"{name} is a {type(module).__name__}, not a {kind.__name__}")
+    return module
+
+
+def _vit(model: nn.Module) -> VisionTransformer:
+    if not isinstance(model, VisionTransformer):
+        raise TypeError(f"position embeddings need a VisionTransformer, not a {type(model).__name__}")
+    return model
 
 
 @dataclass(frozen=True)
@@ -153,7 +167,7 @@ class PatchEmbedding:
 
 def patch_embedding(model: nn.Module, tr: Trace, row: int, col: int, channel: int = 0) -> PatchEmbedding:
     """Needs ``input`` and ``patch_embed.proj`` kept in ``tr`` (float32 for exact comparisons)."""
-    proj = model.get_submodule("patch_embed.proj")
+    proj: nn.Conv2d = _submodule(model, "patch_embed.proj", nn.Conv2d)
     step = tr["patch_embed.proj"]
     p = proj.kernel_size[0]
     x = tr.array("input")
@@ -191,16 +205,19 @@ def patch_embedding(model: nn.Module, tr: Trace, row: int, col: int, channel: in
 
 def learned_grid(model: nn.Module) -> tuple[int, int]:
     """The grid the position embeddings were trained for (14×14 for ViT-S/16 at 224 pixels)."""
-    side = math.isqrt(model.pos_embed.shape[1] - 1)
+    side = math.isqrt(_vit(model).pos_embed.shape[1] - 1)
     return side, side
 
 
 def position_embeddings(model: nn.Module, grid: tuple[int, int] | None = None) -> np.ndarray:
     """(1 + N, D): the CLS token's position embedding, then each patch position's, row by row;
-    stretched to ``grid`` exactly as the forward pass does for another input size."""
-    pos = model.pos_embed.detach()
+    stretched to ``grid`` exactly as the forward pass does for another input size (antialiased as
+    timm does, or not, as Hugging Face's DINOv2 does: the model's ``cfg.pos_interp``)."""
+    vit = _vit(model)
+    pos = vit.pos_embed.detach()
     if grid is not None:
-        pos = resample_pos_embed(pos, tuple(grid))
+        antialias = POS_INTERP[vit.cfg.pos_interp]
+        pos = resample_pos_embed(pos, (int(grid[0]), int(grid[1])), antialias=antialias)
     return pos[0].double().numpy()
 
 
@@ -214,8 +231,8 @@ def added_positions(tr: Trace) -> np.ndarray:
 def position_difference(model: nn.Module, tr: Trace) -> float:
     """Largest difference between what was added at ``pos_added`` and the model's position
     embeddings stretched to the photo's grid (0 up to float rounding)."""
-    grid = tuple(tr["patch_embed.proj"].shape[-2:])
-    return float(np.abs(added_positions(tr) - position_embeddings(model, grid)).max())
+    rows, cols = tr["patch_embed.proj"].shape[-2:]
+    return float(np.abs(added_positions(tr) - position_embeddings(model, (rows, cols))).max())
 
 
 def position_similarity(pos: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
@@ -270,6 +287,34 @@ def neighbour_similarity(sim: np.ndarray) -> NeighbourSimilarity:
     return NeighbourSimilarity(mean(near), mean(far), mean(other))
 
 
+def stretched_similarity(model: nn.Module, grid: tuple[int, int]) -> NeighbourSimilarity:
+    """:func:`neighbour_similarity` of the position embeddings as the forward pass stretches them to
+    ``grid`` (the photo's): stretching to a finer grid makes neighbours more alike, shrinking
+    (37×37 → 16×16) puts learned positions two or more apart side by side, less alike."""
+    return neighbour_similarity(position_similarity(position_embeddings(model, grid), grid))
+
+
+# --- the patch embedding's kernels -------------------------------------------------------------
+
+SMOOTH = 0.5  # a kernel whose neighbouring weights correlate above this looks smooth, not like noise
+
+
+def kernel_smoothness(kernels: np.ndarray) -> np.ndarray:
+    """(K,) for kernels (K, C, P, P): the correlation of each weight with its right and lower
+    neighbours in the same colour channel — about 0 for noise, near 1 for smooth gradients and
+    blobs, negative for checkerboards."""
+    w = np.asarray(kernels, dtype=np.float64)
+    w = w - w.mean(axis=(1, 2, 3), keepdims=True)
+    pairs = (
+        (w[..., :, :-1], w[..., :, 1:]),  # left and right
+        (w[..., :-1, :], w[..., 1:, :]),  # up and down
+    )
+    a = np.concatenate([x.reshape(len(w), -1) for x, _ in pairs], axis=1)
+    b = np.concatenate([y.reshape(len(w), -1) for _, y in pairs], axis=1)
+    norm = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+    return np.divide((a * b).sum(axis=1), norm, out=np.zeros(len(w)), where=norm > 0)
+
+
 # --- LayerNorm ---------------------------------------------------------------------------------
 
 
@@ -306,7 +351,7 @@ class NormBreakdown:
 
 def layer_norm_breakdown(model: nn.Module, tr: Trace, step: str, token: int = 0) -> NormBreakdown:
     """Needs ``step`` and the step that fed it kept in ``tr``."""
-    norm = model.get_submodule(step)
+    norm: nn.LayerNorm = _submodule(model, step, nn.LayerNorm)
     source = tr[step].inputs[0]
     x = tr.array(source)[0].astype(np.float64)  # (T, D)
     y = tr.array(step)[0].astype(np.float64)
