@@ -1,0 +1,214 @@
+"""What the "Train it yourself" pages show of a run, computed from a :class:`Trainer` and its reports.
+
+* :func:`curves` — loss, held-out accuracy and 5-NN accuracy, epoch by epoch, and the run's time.
+* :func:`filter_mosaic` — the first layer's filters side by side, each on its own scale.
+* :func:`digit_pixels` — a digit picture as the RGB image the model sees (stretched to 32×32).
+* :func:`read_digit` — which digit the encoder reads in one picture: its classifier's answer, or
+  (no classifier) the vote of the 5 training pictures whose embeddings are nearest.
+* :class:`LiveRun` — a learner's run of one trainer or of several side by side, one epoch per
+  call, with its go/stop state and its wall-clock time.
+* :func:`objective_scores` — the numbers that compare objectives on an equal footing: 5-NN and a
+  linear probe on the frozen embeddings (computed for cross-entropy too, whose report gives the
+  classifier's own accuracy instead).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from vision_core.engine.models.vit import VisionTransformer
+from vision_core.training import recipe
+from vision_core.training.data import DigitData, stretch, to_input
+from vision_core.training.trainer import NEIGHBOURS, EpochReport, Trainer, linear_probe
+
+
+@dataclass(frozen=True)
+class Curves:
+    """One value per finished epoch (``epochs`` counts from 1); ``seconds`` is the run's time so far:
+    training plus the figures of every epoch, as the trainer measured them."""
+
+    epochs: np.ndarray
+    loss: np.ndarray
+    accuracy: np.ndarray
+    knn_accuracy: np.ndarray
+    accuracy_source: str
+    seconds: float
+
+    def projected(self, epochs: int) -> float:
+        """The run's time at ``epochs`` epochs, at the pace of the epochs so far."""
+        return self.seconds / len(self.epochs) * epochs if len(self.epochs) else 0.0
+
+
+def curves(history: Sequence[EpochReport]) -> Curves:
+    """The curves of a run's reports (an empty run gives empty curves)."""
+
+    def column(field: str) -> np.ndarray:
+        return np.array([getattr(r, field) for r in history], dtype=np.float64)
+
+    seconds = float(sum(r.train_seconds + r.report_seconds for r in history))
+    source = history[-1].accuracy_source if history else ""
+    return Curves(
+        column("epoch"), column("loss"), column("accuracy"), column("knn_accuracy"), source, seconds
+    )
+
+
+def filter_mosaic(filters: np.ndarray, per_row: int = 8, gap: int = 1) -> np.ndarray:
+    """Filters (F, k, k) as one picture (rows·(k+gap)−gap, per_row·(k+gap)−gap): each filter divided
+    by its own largest |weight| (so each spans −1..1 and its pattern shows whatever its size),
+    NaN in the gaps and the unused cells of the last row."""
+    f = np.asarray(filters, dtype=np.float64)
+    n, k = f.shape[0], f.shape[-1]
+    scale = np.abs(f).reshape(n, -1).max(axis=1)  # (F,)
+    f = f / np.where(scale > 0, scale, 1.0)[:, None, None]
+    rows = -(-n // per_row)
+    step = k + gap
+    mosaic = np.full((rows * step - gap, per_row * step - gap), np.nan)
+    for i in range(n):
+        r, c = divmod(i, per_row)
+        mosaic[r * step : r * step + k, c * step : c * step + k] = f[i]
+    return mosaic
+
+
+def digit_pixels(picture: np.ndarray) -> np.ndarray:
+    """A digit picture (side, side) of ink in 0..1 → the (32, 32, 3) uint8 grey image the model sees."""
+    grey = stretch(picture)[0, 0].numpy()  # (32, 32)
+    return np.repeat((np.clip(grey, 0, 1) * 255).round().astype(np.uint8)[..., None], 3, axis=2)
+
+
+@dataclass(frozen=True)
+class DigitReading:
+    """The digit an encoder reads in a picture and how sure it is: ``share`` is the classifier's
+    probability (``source`` "classifier") or the share of the 5 nearest training pictures that
+    voted for it (``source`` "neighbours")."""
+
+    digit: int
+    share: float
+    source: str
+
+
+@torch.no_grad()
+def read_digit(trainer: Trainer, picture: np.ndarray) -> DigitReading:
+    """Which digit the run's encoder, as it is now, reads in ``picture`` (side, side)."""
+    model = trainer.model.eval()
+    if trainer.objective == "classification":
+        probs = torch.softmax(model(to_input(picture)), dim=-1)[0].numpy()  # (10,)
+        return DigitReading(int(probs.argmax()), float(probs.max()), "classifier")
+    from sklearn.neighbors import KNeighborsClassifier
+
+    knn = KNeighborsClassifier(n_neighbors=NEIGHBOURS, metric="cosine")
+    knn.fit(trainer.embed(trainer.data.train_images), trainer.data.train_labels)
+    votes = knn.predict_proba(trainer.embed(picture[None]))[0]  # (10,) shares of the 5 votes
+    return DigitReading(int(knn.classes_[votes.argmax()]), float(votes.max()), "neighbours")
+
+
+def has_attention(trainer: Trainer) -> bool:
+    """Whether the run's network has a CLS token to look with (the tiny ViT, not the pocket CNN)."""
+    return isinstance(trainer.model, VisionTransformer)
+
+
+@dataclass(frozen=True)
+class ObjectiveScores:
+    """Held-out scores of one objective's encoder after ``epoch`` epochs."""
+
+    objective: str
+    epoch: int
+    loss: float
+    knn_accuracy: float
+    probe_accuracy: float
+
+
+def objective_scores(trainer: Trainer, report: EpochReport) -> ObjectiveScores:
+    """5-NN and linear-probe accuracy of ``report``'s embeddings (the probe fitted here for the
+    cross-entropy run, whose report gives its classifier's accuracy; the same probe as the others')."""
+    if report.accuracy_source == "linear probe":
+        probe = report.accuracy
+    else:
+        train = trainer.embed(trainer.data.train_images)
+        probe = linear_probe(
+            train, trainer.data.train_labels, report.embeddings, trainer.test_labels, trainer.config.probe_c
+        )
+    return ObjectiveScores(trainer.objective, report.epoch, report.loss, report.knn_accuracy, probe)
+
+
+class LiveRun:
+    """A learner's run of one or more trainers (one per objective), trained one epoch per call of
+    :meth:`step` — the trainer furthest behind goes next, so side-by-side runs advance together.
+
+    ``running`` is the learner's go/stop; ``scores`` the latest :class:`ObjectiveScores` of each
+    objective (when built with ``score=True``); :attr:`elapsed` the wall-clock seconds from the
+    start to now, or to the end when stopped or finished (time spent stopped is not counted)."""
+
+    def __init__(self, trainers: Sequence[Trainer], *, score: bool = False):
+        self.trainers = {t.objective: t for t in trainers}
+        self.score = score
+        self.scores: dict[str, ObjectiveScores] = {}
+        self.running = True
+        self._counted = 0.0  # seconds of earlier stretches of running
+        self._since: float | None = time.perf_counter()
+
+    @property
+    def done(self) -> bool:
+        return all(t.done for t in self.trainers.values())
+
+    @property
+    def elapsed(self) -> float:
+        return self._counted + (time.perf_counter() - self._since if self._since is not None else 0.0)
+
+    @property
+    def epochs_done(self) -> int:
+        return sum(t.epoch for t in self.trainers.values())
+
+    @property
+    def epochs_planned(self) -> int:
+        return sum(t.epochs for t in self.trainers.values())
+
+    def step(self) -> EpochReport | None:
+        """One more epoch of the trainer furthest behind (``None`` when stopped or finished)."""
+        if not self.running or self.done:
+            return None
+        trainer = min((t for t in self.trainers.values() if not t.done), key=lambda t: t.epoch)
+        report = trainer.step_epoch()
+        if self.score:
+            self.scores[trainer.objective] = objective_scores(trainer, report)
+        if self.done:
+            self.stop()
+        return report
+
+    def stop(self) -> None:
+        if self._since is not None:
+            self._counted += time.perf_counter() - self._since
+        self._since, self.running = None, False
+
+    def resume(self) -> None:
+        if not self.running and not self.done:
+            self._since, self.running = time.perf_counter(), True
+
+
+def held_out_of_digit(data: DigitData, digit: int) -> np.ndarray:
+    """Positions, in the held-out set, of the pictures of ``digit`` (in the set's order)."""
+    return np.flatnonzero(data.test_labels == digit)
+
+
+def cpu_threads() -> int:
+    """The CPU threads torch trains with in this process (the run's times depend on them)."""
+    return torch.get_num_threads()
+
+
+@dataclass(frozen=True)
+class InkShare:
+    """How much of the CLS token's attention (last block, heads averaged) lands on the patches that
+    hold ink, and what share of the patches hold ink (what an even look would give)."""
+
+    on_ink: float
+    ink_patches: float
+
+
+def attention_on_ink(trainer: Trainer, picture: np.ndarray) -> InkShare:
+    """:class:`InkShare` of the run's tiny ViT, as it is now, on one picture (side, side)."""
+    on_ink = float(recipe.attention_on_ink(trainer.model, picture[None])[0])
+    return InkShare(on_ink, float(recipe.ink_patches(picture[None], trainer.model.patch_size).mean()))
