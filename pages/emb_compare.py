@@ -11,7 +11,7 @@ from ui import gallery, session
 from ui.cached import lab as cached
 from ui.charts import lab as charts
 from ui.charts.scatter import scatter
-from ui.widgets.encoder import encoder_title, offline_choice
+from ui.widgets.encoder import encoder_title, offline_choice, weights_line
 from ui.widgets.header import page_header
 from ui.widgets.pickers import focus_picker
 from vision_core.embeddings import neighbours
@@ -49,6 +49,7 @@ if with_random and choices["A"].trained:  # an encoder already without its weigh
 if choices["A"] == choices["B"]:
     st.info(text("same_twice"))
 for tag in ("A", "B"):
+    weights_line(choices[tag])  # which weights each side runs, and where they came from
     if not choices[tag].trained:
         st.caption(text("fallback", model=choices[tag].encoder.title))
 st.caption(gallery.status_line(items))
