@@ -107,7 +107,7 @@ for column, spec, probs in zip(
 ):
     column.subheader(spec.title)
     if spec.has_classifier and probs is not None:
-        for p in top_k(probs, 5):
+        for p in top_k(probs, 5, spec.labels):
             column.progress(p.probability, text=f"{p.label} — {p.probability:.1%}")
     else:
         no_head = "no_head_decoder" if saliency.has_decoder(spec.name) else "no_head"

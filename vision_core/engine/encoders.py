@@ -27,6 +27,8 @@ from vision_core.engine import checkpoints, weights
 from vision_core.engine.models import clip, efficientnet_lite, img_focus, resnet, vit
 from vision_core.engine.preprocess import Preprocessing, PreprocessSteps, preprocess_steps
 from vision_core.engine.weights import SourceFormat, WeightsFile
+from vision_core.training import models as training_models
+from vision_core.training import recipe
 
 Family = Literal["cnn", "vit", "clip_cnn"]
 StateDict = dict[str, torch.Tensor]
@@ -45,7 +47,7 @@ class Encoder:
     preprocessing: Preprocessing
     convert: Callable[[Mapping[str, torch.Tensor]], StateDict] = checkpoints.same_keys  # official → ours
     embedding_dim: int
-    labels: str | None = None  # "imagenet-1k": the output is a classifier's logits over those labels
+    labels: str | None = None  # "imagenet-1k" or "digits": the output is a classifier's logits over them
     patch: int | None = None  # transformers: the patch side in pixels
 
     @property
@@ -63,6 +65,7 @@ _TV_LICENSE = "BSD-3-Clause (torchvision); trained on ImageNet-1k, whose terms m
 _TV = "https://download.pytorch.org/models/"
 _FB = "https://dl.fbaipublicfiles.com/"
 _CLIP = "https://openaipublic.azureedge.net/clip/models/"
+_TINY = training_models.TINY_VIT
 
 
 def _torchvision_file(title: str, filename: str, sha256: str, size: int) -> WeightsFile:
@@ -345,6 +348,32 @@ _ENCODER_LIST = (
         preprocessing=Preprocessing(224, 224, "bilinear", IMAGENET_MEAN, IMAGENET_STD),
         embedding_dim=384,
         patch=14,
+    ),
+    # Our own: the tiny ViT of the "Train it yourself" lessons, trained by Encoder Lens's recipe
+    # (vision_core/training/recipe.py) on scikit-learn's handwritten digits; the file is committed
+    # beside the recipe and read from the installed vision_core package (embedded, works offline).
+    Encoder(
+        name="tiny_vit_digits",
+        title="Tiny ViT (digits, trained here)",
+        summary=f"A {_TINY.depth}-block ViT on {_TINY.img_size}×{_TINY.img_size} digits ({_TINY.patch}-pixel "
+        "patches), trained by this app's own recipe.",
+        family="vit",
+        build=training_models.tiny_vit,
+        weights=WeightsFile(
+            title="Tiny ViT trained on scikit-learn's digits (Encoder Lens recipe)",
+            url="vision_core/training/recipe.py (trained by Encoder Lens's recipe, shipped with the app)",
+            filename="tiny_vit_digits.pt",
+            sha256=recipe.WEIGHTS_SHA256,
+            size_bytes=448_047,
+            license="same as Encoder Lens (trained on scikit-learn's digits, BSD-3-Clause)",
+            source_format="timm",
+            package="vision_core",
+            package_file="training/tiny_vit_digits.pt",
+        ),
+        preprocessing=recipe.PREPROCESSING,
+        embedding_dim=64,
+        labels="digits",
+        patch=4,
     ),
 )
 

@@ -7,6 +7,7 @@
   (no classifier) the vote of the 5 training pictures whose embeddings are nearest.
 * :class:`LiveRun` — a learner's run of one trainer or of several side by side, one epoch per
   call, with its go/stop state and its wall-clock time.
+* :func:`canvas_digit` — a learner's drawing on the canvas as a digit picture.
 * :func:`objective_scores` — the numbers that compare objectives on an equal footing: 5-NN and a
   linear probe on the frozen embeddings (computed for cross-entropy too, whose report gives the
   classifier's own accuracy instead).
@@ -22,9 +23,12 @@ import numpy as np
 import torch
 
 from vision_core.engine.models.vit import VisionTransformer
-from vision_core.training import recipe
+from vision_core.training import data, recipe
 from vision_core.training.data import DigitData, stretch, to_input
+from vision_core.training.models import CLASSES
 from vision_core.training.trainer import NEIGHBOURS, EpochReport, Trainer, linear_probe
+
+CHANCE = 1 / CLASSES  # the expected accuracy of guessing one of the ten digits at random
 
 
 @dataclass(frozen=True)
@@ -210,5 +214,19 @@ class InkShare:
 
 def attention_on_ink(trainer: Trainer, picture: np.ndarray) -> InkShare:
     """:class:`InkShare` of the run's tiny ViT, as it is now, on one picture (side, side)."""
-    on_ink = float(recipe.attention_on_ink(trainer.model, picture[None])[0])
-    return InkShare(on_ink, float(recipe.ink_patches(picture[None], trainer.model.patch_size).mean()))
+    model = trainer.model
+    if not isinstance(model, VisionTransformer):
+        raise ValueError("the pocket CNN has no CLS token: only a ViT run's attention lands anywhere")
+    on_ink = float(recipe.attention_on_ink(model, picture[None])[0])
+    return InkShare(on_ink, float(recipe.ink_patches(picture[None], model.patch_size).mean()))
+
+
+def canvas_digit(image: np.ndarray, side: int = 8) -> np.ndarray:
+    """A drawing canvas's RGBA picture (H, W, 4) → a digit picture (side, side), as
+    :func:`~vision_core.training.data.prepare_drawing` makes it.  An opaque canvas (a painted
+    ground, alpha 255 everywhere) is read from its colours alone: averaged in, the alpha would lift
+    the ground to a quarter of full ink.  Raises ``ValueError`` when the canvas holds no ink."""
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[-1] == 4 and a[..., 3].min() == a[..., 3].max():
+        a = a[..., :3]
+    return data.prepare_drawing(a, side=side)
