@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from vision_core.engine.trace import trace
-from vision_core.training import data, objectives, recipe
+from vision_core.training import data, objectives, recipe, views
 from vision_core.training.models import PocketCNN, build, first_layer_filters
 from vision_core.training.trainer import Trainer, knn_accuracy, last_block_cls_attention
 from vision_core.transformer import attention, blocks, tokens
@@ -224,3 +224,20 @@ def test_trained_vit_embeddings_sort_the_digits(trained, digits):
         embed(digits.train_images), digits.train_labels, embed(digits.test_images), digits.test_labels
     )
     assert knn > 0.85
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("objective", ["classification", "metric", "self_supervised"])
+def test_each_objective_makes_the_vit_sort_the_digits_better_than_untrained(objective, digits):
+    # the tiny ViT, 10 epochs of each default configuration; held-out 5-NN accuracy measured:
+    # untrained 0.461, classification 0.839, metric 0.747, self-supervised 0.892 (chance 0.10)
+    trainer = Trainer("vit", objective, seed=0, epochs=10)
+
+    def knn_now() -> float:
+        train, test = trainer.embed(digits.train_images), trainer.embed(digits.test_images)
+        return knn_accuracy(train, digits.train_labels, test, digits.test_labels)
+
+    untrained = knn_now()
+    report = trainer.run()[-1]
+    assert report.knn_accuracy > untrained + 0.2
+    assert report.knn_accuracy > 5 * views.CHANCE

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import replace
-from typing import Literal
+from typing import Literal, overload
 
 import torch
 from torch import nn
@@ -100,20 +100,33 @@ class PocketCNN(nn.Module):
         return logits
 
 
-def build(kind: ModelKind, num_classes: int, seed: int) -> nn.Module:
+Encoder = VisionTransformer | PocketCNN  # what a Trainer trains
+
+
+@overload
+def build(kind: Literal["vit"], num_classes: int, seed: int) -> VisionTransformer: ...
+@overload
+def build(kind: Literal["cnn"], num_classes: int, seed: int) -> PocketCNN: ...
+@overload
+def build(kind: ModelKind, num_classes: int, seed: int) -> Encoder: ...
+def build(kind: ModelKind, num_classes: int, seed: int) -> Encoder:
     """A freshly initialised network of ``kind`` drawn from ``seed`` (torch's global generator is
     forked, so the caller's random state is left as it was), in eval mode."""
     if kind not in MODEL_KINDS:
         raise KeyError(f"unknown model {kind!r}; choose one of {', '.join(MODEL_KINDS)}")
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        model = tiny_vit(num_classes) if kind == "vit" else PocketCNN(num_classes)
-    return model.eval()
+        model: Encoder = tiny_vit(num_classes) if kind == "vit" else PocketCNN(num_classes)
+    model.eval()
+    return model
 
 
 def first_layer(model: nn.Module) -> nn.Conv2d:
     """The first convolution: the ViT's patch embedding, the CNN's ``layer1.conv``."""
-    return model.patch_embed.proj if isinstance(model, VisionTransformer) else model.layer1.conv
+    conv = model.get_submodule(first_layer_name(model))
+    if not isinstance(conv, nn.Conv2d):
+        raise TypeError(f"{type(model).__name__}'s {first_layer_name(model)} is not a convolution")
+    return conv
 
 
 def first_layer_name(model: nn.Module) -> str:

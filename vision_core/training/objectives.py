@@ -61,12 +61,17 @@ def info_nce(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Te
 
 
 class ProjectionHead(nn.Module):
-    """SimCLR's g(·): Linear → ReLU → Linear, its output L2-normalised for the contrastive loss."""
+    """SimCLR's g(·): Linear → ReLU → Linear, its output L2-normalised for the contrastive loss.
 
-    def __init__(self, dim: int, out: int = 32):
+    ``batch_norm`` puts a batch norm after the first Linear, as SimCLR's own head has: it spreads
+    the batch out even when the encoder starts with nearly one vector for every picture (the
+    untrained tiny ViT), so InfoNCE gets a gradient from the first step."""
+
+    def __init__(self, dim: int, out: int = 32, *, batch_norm: bool = False):
         super().__init__()
         self.fc1 = nn.Linear(dim, dim)
+        self.bn: nn.Module = nn.BatchNorm1d(dim) if batch_norm else nn.Identity()
         self.fc2 = nn.Linear(dim, out)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.fc2(torch.relu(self.fc1(h))), dim=-1)
+        return F.normalize(self.fc2(torch.relu(self.bn(self.fc1(h)))), dim=-1)

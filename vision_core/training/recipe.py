@@ -70,8 +70,11 @@ def train_recipe(
 ) -> VisionTransformer:
     """Train the recipe from scratch (every epoch's report goes to ``on_epoch``); the trained ViT,
     in eval mode."""
+    if recipe.model_kind != "vit":
+        raise ValueError(f"a recipe trains the tiny ViT, not {recipe.model_kind!r}")
     trainer = recipe_trainer(recipe)
     trainer.run(on_epoch)
+    assert isinstance(trainer.model, VisionTransformer)  # built from model_kind "vit"
     return trainer.model
 
 
