@@ -50,18 +50,26 @@ def test_filter_mosaic_puts_each_filter_on_its_own_scale():
     assert np.all(mosaic[4:, :3] == 0.0) and np.isnan(mosaic[4:, 4:]).all() and np.isnan(mosaic[3]).all()
 
 
-def test_live_run_takes_turns_stops_and_resumes():
+def test_live_run_takes_turns_stops_and_resumes(monkeypatch):
+    clock = [100.0]  # a clock the test moves by hand: what is counted, not how fast anything runs
+    monkeypatch.setattr(views.time, "perf_counter", lambda: clock[0])
     trainers = [Trainer("cnn", o, seed=0, epochs=2) for o in ("classification", "metric")]
     run = views.LiveRun(trainers, score=True)
     assert run.step().epoch == 1 and run.step().epoch == 1  # the one behind goes next
     assert run.epochs_done == 2 and set(run.scores) == {"classification", "metric"}
+    clock[0] += 7.0
+    assert run.elapsed == 7.0
     run.stop()
     assert run.step() is None and run.epochs_done == 2 and not run.running
-    stopped_at = run.elapsed
-    assert run.elapsed == stopped_at  # stopped time is not counted
+    clock[0] += 50.0
+    assert run.elapsed == 7.0  # time spent stopped is not counted
     run.resume()
+    clock[0] += 3.0
+    assert run.elapsed == 10.0
     run.step(), run.step()
     assert run.done and not run.running and run.epochs_done == run.epochs_planned == 4
+    clock[0] += 20.0
+    assert run.elapsed == 10.0  # a finished run's time stands still
 
 
 def test_scores_are_the_engines_and_the_probe_is_fitted_for_cross_entropy(digits):
