@@ -195,37 +195,31 @@ def choose_encoder(section: str, *, allow_random_toggle: bool = False, key: str 
     chosen = Choice(name)
     if allow_random_toggle and st.toggle(text("random_toggle"), key=key, help=text("random_help")):
         chosen = Choice(name, trained=False)
-    s = weights_status(name)
-    if chosen.trained and not s.present:
-        title = encoders.get(name).title
-        default = encoders.DEFAULT
-        if section == "cnn" and name != default and weights_status(default).present:
-            st.info(text(f"fallback_embedded_{s.state}", model=title, default=encoders.get(default).title))
-            chosen = Choice(default)
-        else:
-            st.info(text(f"fallback_random_{s.state}", model=title))
-            chosen = Choice(name, trained=False)
-    if not chosen.trained:
-        st.warning(text("untrained_label", model=chosen.encoder.title), icon=":material/casino:")
-    weights_line(chosen)
-    return chosen
+    fallback = encoders.DEFAULT if section == "cnn" and name != encoders.DEFAULT else None
+    return _settled(chosen, fallback, text)
 
 
 def fixed_choice(name: str, *, random: bool = False, fallback: str | None = None) -> Choice:
     """A page's own encoder (not the sidebar's): its trained weights when they are on this machine,
     else ``fallback`` (trained) when given, else the same architecture untrained — always said."""
-    common, text = lesson("common", session.lang()), lesson("tr_common", session.lang())
-    title = encoders.get(name).title
-    chosen = Choice(name, trained=not random)
-    s = weights_status(name)
+    return _settled(Choice(name, trained=not random), fallback, lesson("tr_common", session.lang()))
+
+
+def _settled(chosen: Choice, fallback: str | None, notes: Lesson) -> Choice:
+    """``chosen``, or — when its trained weights are not here — ``fallback`` (trained) if that is here,
+    else the same architecture untrained; each change said with ``notes``'s sentence for the missing
+    file's state, an untrained network labelled, and the weights line under it."""
+    s = weights_status(chosen.name)
     if chosen.trained and not s.present:
+        title = chosen.encoder.title
         if fallback is not None and weights_status(fallback).present:
-            st.info(text(f"fallback_embedded_{s.state}", model=title, default=encoders.get(fallback).title))
+            st.info(notes(f"fallback_embedded_{s.state}", model=title, default=encoders.get(fallback).title))
             chosen = Choice(fallback)
         else:
-            st.info(text(f"fallback_random_{s.state}", model=title))
-            chosen = Choice(name, trained=False)
+            st.info(notes(f"fallback_random_{s.state}", model=title))
+            chosen = Choice(chosen.name, trained=False)
     if not chosen.trained:
+        common = lesson("common", session.lang())
         st.warning(common("untrained_label", model=chosen.encoder.title), icon=":material/casino:")
     weights_line(chosen)
     return chosen
