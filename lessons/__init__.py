@@ -10,6 +10,10 @@ A placeholder is ``{{name}}`` or ``{{name:format}}`` (Python's format spec, e.g.
 ``{{share:.1%}}``); every one must be given a value — a missing value is an error, never a
 blank — and every number in the prose comes from vision_core, never typed into the text.
 Double braces leave LaTeX's single braces (``\\frac{a}{b}``) alone.
+
+A counted noun agrees with its number through ``{{name@forms}}``: ``{{heads@head|heads}}`` in
+English, ``{{heads@голова|головы|голов}}`` in Russian (one | few | many), which give "3 heads" and
+"3 головы", "5 голов", "21 голова" (see :func:`plural`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import numpy as np
 LANGUAGES = {"en": "English", "ru": "Русский"}
 _HERE = Path(__file__).parent
 _SECTION = re.compile(r"^<!--\s*([\w-]+)\s*-->\s*$", re.MULTILINE)
-_PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*(?::([^}]*))?\}\}")
+_PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*(?::([^}@]*))?(?:@([^}]*))?\}\}")
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,15 @@ class Lesson:
             raise KeyError(f"lessons/{self.lang}/{self.page_id}.md has no section {section!r}") from None
 
         def fill(match: re.Match) -> str:
-            name, spec = match.group(1), match.group(2) or ""
+            name, spec, forms = match.group(1), match.group(2) or "", match.group(3)
             if name not in values:
                 raise KeyError(
                     f"section {section!r} of {self.page_id} ({self.lang}) needs a value for {name!r}"
                 )
-            return localize(format(values[name], spec), values[name], self.lang)
+            shown = localize(format(values[name], spec), values[name], self.lang)
+            if forms is None:
+                return shown
+            return f"{shown} {plural(values[name], forms.split('|'), self.lang)}"
 
         return _PLACEHOLDER.sub(fill, text)
 
@@ -61,6 +68,30 @@ def localize(text: str, value: Any, lang: str) -> str:
     if lang != "ru" or isinstance(value, (str, bool)) or not isinstance(value, (int, float, np.number)):
         return text
     return text.replace(",", "\u202f").replace(".", ",")
+
+
+def plural(count: Any, forms: list[str], lang: str) -> str:
+    """The form of a noun that agrees with ``count``.
+
+    English gives two forms (one, other); Russian three (one: 1, 21, 101; few: 2–4, 22–24;
+    many: 0, 5–20, 25–30, 11–14). A fractional count takes the Russian "few" form ("2,5 головы")
+    and the English plural ("1.5 heads")."""
+    value = float(count)
+    whole = value == int(value)
+    n = abs(int(value))
+    if lang == "ru":
+        if len(forms) != 3:
+            raise ValueError(f"a Russian plural needs three forms (one|few|many), got {forms}")
+        if not whole:
+            return forms[1]
+        if n % 10 == 1 and n % 100 != 11:
+            return forms[0]
+        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+            return forms[1]
+        return forms[2]
+    if len(forms) != 2:
+        raise ValueError(f"an English plural needs two forms (one|other), got {forms}")
+    return forms[0] if whole and n == 1 else forms[1]
 
 
 def parse(text: str) -> dict[str, str]:

@@ -7,11 +7,12 @@ from ui import session
 from ui.cached import core
 from ui.session import Choice
 from ui.widgets import nav
-from ui.widgets.header import photo_error_banner
+from ui.widgets.header import photo_error_banner, through_app
 from vision_core.cnn.stages import journey_shapes
 from vision_core.engine import encoders
 from vision_core.predictions import top_k
 
+through_app()
 text = lesson("start", session.lang())
 st.title(text("title"))
 st.markdown(text("intro"))

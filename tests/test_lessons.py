@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,8 @@ import pytest
 from lessons import LANGUAGES, Lesson, lesson, parse
 from ui.widgets.nav import PAGES
 
-LESSON_FILES = sorted({p.stem for p in (Path(__file__).parents[1] / "lessons" / "en").glob("*.md")})
+LESSONS = Path(__file__).parents[1] / "lessons"
+LESSON_FILES = sorted({p.stem for p in (LESSONS / "en").glob("*.md")})
 
 
 @pytest.mark.parametrize("page_id", [p.id for p in PAGES])
@@ -56,3 +58,39 @@ def test_every_page_file_is_named_after_its_url():
         assert p.file == f"pages/{p.id}.py", p
         assert (root / p.file).exists(), p
     assert {f.name for f in (root / "pages").glob("*.py")} == {f"{p.id}.py" for p in PAGES}
+
+
+RUSSIAN_COUNTS = {1: "голова", 2: "головы", 4: "головы", 5: "голов", 11: "голов", 12: "голов", 14: "голов"}
+RUSSIAN_COUNTS |= {
+    21: "голова",
+    22: "головы",
+    25: "голов",
+    101: "голова",
+    111: "голов",
+    0: "голов",
+    2.5: "головы",
+}
+
+
+@pytest.mark.parametrize(("count", "word"), RUSSIAN_COUNTS.items())
+def test_russian_counted_nouns_agree_with_their_number(count, word):
+    text = Lesson("x", "ru", {"s": "{{n@голова|головы|голов}}"})
+    assert text("s", n=count) == f"{str(count).replace('.', ',')} {word}"
+
+
+def test_english_counted_nouns_and_formats_with_plurals():
+    text = Lesson("x", "en", {"s": "{{n@head|heads}}, {{big:,@number|numbers}}"})
+    assert text("s", n=1, big=1234) == "1 head, 1,234 numbers"
+    assert text("s", n=3, big=1) == "3 heads, 1 number"
+    with pytest.raises(ValueError, match="two forms"):
+        text = Lesson("x", "en", {"s": "{{n@head}}"})
+        text("s", n=2)
+
+
+def test_plural_forms_are_written_for_the_language():
+    """Every {{n@...}} in a Russian lesson has three forms, in an English one two."""
+    for lang, count in (("en", 2), ("ru", 3)):
+        for path in (LESSONS / lang).glob("*.md"):
+            for name, body in parse(path.read_text(encoding="utf-8")).items():
+                for forms in re.findall(r"\{\{\s*\w+\s*(?::[^}@]*)?@([^}]*)\}\}", body):
+                    assert len(forms.split("|")) == count, (path.name, name, forms)

@@ -6,6 +6,7 @@ Screenshots go to ``artifacts/screenshots/`` for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -30,10 +31,17 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def app_url():
+    with served_app("streamlit-browser-test") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def served_app(log_name: str):
+    """A fresh ``streamlit run app.py`` on a free loopback port, stopped on exit."""
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     _ensure_dirs()
-    log = open(ROOT / "artifacts" / "streamlit-browser-test.log", "w")  # noqa: SIM115 (open for the server's life)
+    log = open(ROOT / "artifacts" / f"{log_name}.log", "w")  # noqa: SIM115 (open for the server's life)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -68,17 +76,17 @@ def app_url():
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            raise RuntimeError(
-                f"streamlit did not start; see {ROOT / 'artifacts' / 'streamlit-browser-test.log'}"
-            )
+            raise RuntimeError(f"streamlit did not start; see {ROOT / 'artifacts' / f'{log_name}.log'}")
         time.sleep(0.5)
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
 
 
 def _ensure_dirs() -> None:

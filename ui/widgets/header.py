@@ -4,6 +4,7 @@ learner is looking, and the page's introduction."""
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from lessons import Lesson, lesson
 from ui import session
@@ -16,8 +17,24 @@ def photo_error_banner() -> None:
         st.error(error, icon=":material/broken_image:")
 
 
+def through_app() -> None:
+    """Make sure this page runs inside ``app.py``'s navigation and sidebar.
+
+    A server that has never run ``app.py`` still treats the top-level ``pages/`` folder the old
+    way: a first visit to a deep link (``/cnn_convolution?...``) runs the page file on its own, in
+    Streamlit's automatic page listing. ``st.navigation`` turns that off for the whole server,
+    but only once the entry point has run. So a page run on its own turns it off itself and asks
+    for a rerun, which runs ``app.py`` and opens the same page (the same URL path, so the same
+    page) in the app's own navigation. Checked in a real browser on a fresh server
+    (tests/browser/test_deep_links.py)."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def page_header(page_id: str, *, intro: bool = True) -> Lesson:
     """Title, photo error and introduction of ``page_id``; returns the page's lesson text."""
+    through_app()
     text = lesson(page_id, session.lang())
     st.title(text("title"))
     photo_error_banner()
