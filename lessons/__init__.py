@@ -58,6 +58,11 @@ class Lesson:
 
         return _PLACEHOLDER.sub(fill, text)
 
+    def num(self, value: Any, spec: str = "") -> str:
+        """One number written the way this lesson's language writes it: for metric tiles, table
+        cells and lists of numbers, which do not pass through a placeholder."""
+        return localize(format(value, spec), value, self.lang)
+
     def placeholders(self, section: str) -> set[str]:
         return {m.group(1) for m in _PLACEHOLDER.finditer(self.sections[section])}
 

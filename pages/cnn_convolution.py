@@ -29,7 +29,7 @@ windows = sliding_windows(picture, kernel)
 step = st.slider(text("window_label"), 1, len(windows), 1, key="conv_pocket_step")
 win, out_shape = windows[step - 1], output_shape(picture.shape, kernel.shape)
 window_grids(picture, kernel, win, conv_sandbox.output_so_far(windows, step, out_shape), text, chosen)
-terms = conv_sandbox.sum_terms(win.products.ravel())
+terms = conv_sandbox.sum_terms(win.products.ravel(), lambda v: text.num(v, "g"))
 st.markdown(text("window_sum", row=win.y, col=win.x, terms=terms, value=win.value))
 sizes = {"size": picture.shape[0], "k": kernel.shape[0], "out": out_shape[0], "filters": len(kernels)}
 st.markdown(text("pocket_size", **sizes))
@@ -66,7 +66,7 @@ if pad.any():
     padding = dict(zip(("top", "bottom", "left", "right"), meta["padding"], strict=True))
     note = text("padding_note", model=model, cells=int(pad.sum()), **padding)
     st.info(note, icon=":material/border_outer:")
-total = conv_sandbox.sum_terms(sums, "{:.4f}", names=names)
+total = conv_sandbox.sum_terms(sums, lambda v: text.num(v, ".4f"), names=names)
 st.markdown(text("value_sum", total=total, bias=b.bias, value=b.value))
 if not meta["bias"]:
     st.caption(text("no_bias"))

@@ -69,7 +69,11 @@ st.markdown(text("pools_size", size=other, grid=grid_shape, flat=lengths["flatte
 st.header(text("l2_heading"))
 embedding = tr.array("embedding")[0]
 st.markdown(text("l2_text", before=summary.length, after=describe_vector(embedding).length, dim=dim))
-first = {"before_list": squeeze.first_numbers(pools.gap), "after_list": squeeze.first_numbers(embedding)}
+three = lambda v: text.num(v, ".3f")  # noqa: E731
+first = {
+    "before_list": squeeze.first_numbers(pools.gap, num=three),
+    "after_list": squeeze.first_numbers(embedding, num=three),
+}
 st.caption(text("l2_first", **first))
 
 # --- predictions --------------------------------------------------------------------------
@@ -77,7 +81,7 @@ st.header(text("predict_heading"))
 if spec.has_classifier and "probs" in tr:
     st.markdown(text("predict_text", model=spec.title, dim=dim, classes=tr["probs"].shape[-1]))
     for p in top_k(tr.array("probs")[0], 5):
-        st.progress(p.probability, text=f"{p.label} — {p.probability:.1%}")
+        st.progress(p.probability, text=f"{p.label} — {text.num(p.probability, '.1%')}")
 else:
     st.info(text("no_classifier", model=spec.title))
 

@@ -87,7 +87,8 @@ b.dataframe(pd.DataFrame(normalised, index=labels, columns=labels), column_confi
 ranges = pixels.value_ranges(steps)
 m1, m2 = st.columns(2)
 m1.metric(text("range_before"), f"{ranges.raw[0]} … {ranges.raw[1]}")
-m2.metric(text("range_after"), f"{ranges.normalised[0]:.3f} … {ranges.normalised[1]:.3f}")
+lowest, highest = (text.num(v, ".3f") for v in ranges.normalised)
+m2.metric(text("range_after"), f"{lowest} … {highest}")
 low, high = ranges.possible
 st.markdown(text("range_text", low=low, high=high))
 

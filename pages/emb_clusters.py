@@ -35,9 +35,9 @@ else:
 scores = neighbours.cluster_scores(clusters, labels)
 cols = st.columns(4)
 cols[0].metric(text("m_clusters"), scores.found)
-cols[1].metric(text("m_purity"), f"{scores.purity:.1%}")
-cols[2].metric(text("m_ari"), f"{scores.adjusted_rand:.3f}")
-cols[3].metric(text("m_nmi"), f"{scores.nmi:.3f}")
+cols[1].metric(text("m_purity"), text.num(scores.purity, ".1%"))
+cols[2].metric(text("m_ari"), text.num(scores.adjusted_rand, ".3f"))
+cols[3].metric(text("m_nmi"), text.num(scores.nmi, ".3f"))
 st.markdown(
     text("scores", purity=scores.purity, ari=scores.adjusted_rand, labels=n_labels, clusters=scores.found)
 )

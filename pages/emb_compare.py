@@ -64,7 +64,7 @@ rows = [
     {
         text("col_pair"): f"{titles[x]}  ↔  {titles[y]}",
         text("col_jaccard"): round(a.mean, 3),
-        text("col_identical"): f"{a.identical:.0%}",
+        text("col_identical"): text.num(a.identical, ".0%"),
     }
     for (x, y), a in pairs.items()
 ]
@@ -80,11 +80,11 @@ for tag, c in choices.items():
     row = {
         text("col_encoder"): titles[tag],
         text("col_dim"): vecs[tag].shape[1],
-        text("col_same_label"): f"{neighbours.label_agreement(vecs[tag], labels, k):.1%}",
+        text("col_same_label"): text.num(neighbours.label_agreement(vecs[tag], labels, k), ".1%"),
     }
     try:
         key = gallery.digest(items, c.name, c.trained, labels=True)
-        row[text("col_probe")] = f"{cached.probe(key, vecs[tag], tuple(labels), 5, 1.0).accuracy:.1%}"
+        row[text("col_probe")] = text.num(cached.probe(key, vecs[tag], tuple(labels), 5, 1.0).accuracy, ".1%")
     except ValueError:
         row[text("col_probe")] = "—"
     quality.append(row)
@@ -110,4 +110,4 @@ q_col.image(cached.thumbnail(items[i], 240), caption=items[i].name, width="stret
 for col, tag in zip(list_cols, ("A", "B"), strict=True):
     with col:
         st.markdown(f"**{titles[tag]}**")
-        charts.neighbour_thumbs(items, neighbours.nearest(vecs[tag], i, k), cols=min(k, 5), side=110)
+        charts.neighbour_thumbs(items, neighbours.nearest(vecs[tag], i, k), text, cols=min(k, 5), side=110)

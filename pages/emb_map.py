@@ -56,7 +56,7 @@ with panel:
         st.rerun()
     st.image(cached.thumbnail(items[focus], 360), caption=hover[focus], width="stretch")
     st.markdown(text("focus_neighbours", n=len(near)))
-    charts.neighbour_thumbs(items, near, cols=len(near) or 1, side=120)
+    charts.neighbour_thumbs(items, near, text, cols=len(near) or 1, side=120)
     st.caption(text("click_hint") if dims == 2 else text("click_hint_3d"))
 
 # --- PCA and t-SNE beside it ------------------------------------------------------------------
@@ -111,5 +111,5 @@ if new_item is not None:
     in_gallery = next((it for it in items if it.key == new_item.key), None)
     if in_gallery is not None:
         st.info(text("place_already", name=in_gallery.name))
-    charts.neighbour_thumbs(items, nearest, cols=5, side=140)
+    charts.neighbour_thumbs(items, nearest, text, cols=5, side=140)
     st.caption(text("place_note"))

@@ -27,8 +27,8 @@ except ValueError:
     st.stop()
 
 cols = st.columns(3)
-cols[0].metric(text("m_accuracy"), f"{probe.accuracy:.1%}")
-cols[1].metric(text("m_chance"), f"{probe.chance:.1%}")
+cols[0].metric(text("m_accuracy"), text.num(probe.accuracy, ".1%"))
+cols[1].metric(text("m_chance"), text.num(probe.chance, ".1%"))
 cols[2].metric(text("m_folds"), probe.folds)
 st.markdown(
     text(
@@ -37,7 +37,7 @@ st.markdown(
         chance=probe.chance,
         classes=len(probe.classes),
         folds=probe.folds,
-        per_fold=", ".join(f"{a:.0%}" for a in probe.fold_accuracies),
+        per_fold=", ".join(text.num(a, ".0%") for a in probe.fold_accuracies),
         photos=int(probe.used.sum()),
         dim=vectors.shape[1],
     )

@@ -37,7 +37,7 @@ with right:
         )
     )
     for p in best:
-        st.progress(p.probability, text=f"{p.label} — {p.probability:.1%}")
+        st.progress(p.probability, text=f"{p.label} — {text.num(p.probability, '.1%')}")
     st.caption(text("journey_note"))
 
 st.header(text("route_heading"))

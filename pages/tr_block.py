@@ -41,7 +41,7 @@ says |= {"heads": walk.heads, "d": walk.head_dim, "hidden": walk.hidden, "scale"
 
 
 def numbers(values, n: int = FIRST) -> str:
-    return ", ".join(f"{v:.4f}" for v in values[:n]) + (", …" if len(values) > n else "")
+    return ", ".join(text.num(v, ".4f") for v in values[:n]) + (", …" if len(values) > n else "")
 
 
 def first(op: str) -> str:
@@ -58,7 +58,7 @@ st.dataframe(
         text("col_name"): [s.name for s in walk.steps],
         text("col_shape"): [format_shape(s.shape) for s in walk.steps],
         text("col_values"): [numbers(s.values) for s in walk.steps],
-        text("col_difference"): [f"{s.max_difference:.1e}" for s in walk.steps],
+        text("col_difference"): [text.num(s.max_difference, ".1e") for s in walk.steps],
     },
     hide_index=True,
     key="tr_block_table",
@@ -83,7 +83,7 @@ draw(st, scores, "tr_block_scores")
 st.header(text("softmax_heading"))
 probs = walk.step("softmax").values
 draw(st, vectors.token_bars(probs, names, text("probs_chart", **says), ".2%", axis), "tr_block_probs")
-top = ", ".join(f"{names[t]} {p:.2%}" for t, p in walk.top_tokens)
+top = ", ".join(f"{names[t]} {text.num(p, '.2%')}" for t, p in walk.top_tokens)
 shares = {"total": walk.softmax_total, "uniform": walk.uniform, "self_share": float(probs[0])}
 st.markdown(text("softmax_text", top=top, **shares, **says))
 

@@ -78,7 +78,7 @@ towers = (
 for column, (title, vector, key, section, more) in zip(st.columns(2), towers, strict=True):
     summary = describe_vector(vector)
     draw(column, vectors.vector_bars(vector, text("if_title", model=title, dim=summary.dim)), key)
-    first = ", ".join(f"{v:.3f}" for v in vector[:4])
+    first = ", ".join(text.num(v, ".3f") for v in vector[:4])
     column.markdown(text(section, dim=summary.dim, length=summary.length, first=first, **more))
 unit = describe_vector(tr.array("embedding")[0])
 st.markdown(text("if_text", length=unit.length))

@@ -108,7 +108,7 @@ for column, spec, probs in zip(
     column.subheader(spec.title)
     if spec.has_classifier and probs is not None:
         for p in top_k(probs, 5, spec.labels):
-            column.progress(p.probability, text=f"{p.label} — {p.probability:.1%}")
+            column.progress(p.probability, text=f"{p.label} — {text.num(p.probability, '.1%')}")
     else:
         no_head = "no_head_decoder" if saliency.has_decoder(spec.name) else "no_head"
         column.info(text(no_head, model=spec.title), icon=":material/info:")

@@ -65,7 +65,7 @@ with detail:
 st.subheader(text("flat_heading", **says))
 names = [text(f"channel_{c}") for c in "RGB"]
 draw(st, vectors.channel_bars(pe.flat, names, text("flat_axis_x"), text("flat_axis_y")), "tr_patches_flat")
-first = ", ".join(f"{v:.3f}" for v in pe.flat[:4])
+first = ", ".join(text.num(v, ".3f") for v in pe.flat[:4])
 st.markdown(text("flat_text", first=first, second=p * p, third=2 * p * p, **says))
 
 # --- the embedding: a matrix product = the patch convolution ---------------------------------
@@ -79,9 +79,9 @@ with right:
     linear, conv = float(pe.linear[channel]), float(pe.conv[channel])
     st.markdown(text("one_number", sum=pe.channel_sum, bias=pe.bias, value=linear, recorded=conv, **says))
     m1, m2, m3 = st.columns(3)
-    m1.metric(text("metric_linear"), f"{linear:.5f}")
-    m2.metric(text("metric_conv"), f"{conv:.5f}")
-    m3.metric(text("metric_difference"), f"{pe.channel_difference:.1e}")
+    m1.metric(text("metric_linear"), text.num(linear, ".5f"))
+    m2.metric(text("metric_conv"), text.num(conv, ".5f"))
+    m3.metric(text("metric_difference"), text.num(pe.channel_difference, ".1e"))
 names = (text("legend_conv"), text("legend_linear"))
 fig = vectors.bars_and_points(pe.conv, pe.linear, names, text("embed_axis_x"), text("embed_axis_y"))
 draw(st, fig, "tr_patches_embedding")

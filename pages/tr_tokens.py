@@ -45,7 +45,7 @@ for column, (step, shown, labels, key, title) in zip(st.columns(3), heatmaps, st
 st.caption(text("heat_caption", dims=SHOW_DIMS, total=n + 1, **{**says, "tokens": SHOW_TOKENS}))
 
 cls = tr.array("cls_prepended")[0, 0]
-first = ", ".join(f"{v:.3g}" for v in cls[:4])
+first = ", ".join(text.num(v, ".3g") for v in cls[:4])
 patch_length = embeddings.describe_vector(tr.array("patch_embed.tokens")[0, 0]).length
 lengths = {"cls_length": embeddings.vector_length(cls), "patch_length": patch_length}
 st.markdown(text("cls_text", first=first, **lengths, **says))

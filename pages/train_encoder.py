@@ -48,9 +48,9 @@ def show(run: views.LiveRun) -> None:
     report = trainer.history[-1]
     source = "probe" if report.accuracy_source == "linear probe" else "classifier"
     metrics = st.columns(3)
-    metrics[0].metric(common("metric_loss"), f"{report.loss:.3f}")
-    metrics[1].metric(common(f"metric_accuracy_{source}"), f"{report.accuracy:.1%}")
-    metrics[2].metric(common("metric_knn"), f"{report.knn_accuracy:.1%}")
+    metrics[0].metric(common("metric_loss"), common.num(report.loss, ".3f"))
+    metrics[1].metric(common(f"metric_accuracy_{source}"), common.num(report.accuracy, ".1%"))
+    metrics[2].metric(common("metric_knn"), common.num(report.knn_accuracy, ".1%"))
 
     if probe is not None:
         st.subheader(text("reads_heading", epoch=report.epoch))

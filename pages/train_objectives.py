@@ -36,8 +36,8 @@ def show(run: views.LiveRun) -> None:
             column.caption(text("waiting"))
             continue
         a, b = column.columns(2)
-        a.metric(common("metric_knn"), f"{scores.knn_accuracy:.1%}")
-        b.metric(common("metric_probe"), f"{scores.probe_accuracy:.1%}")
+        a.metric(common("metric_knn"), common.num(scores.knn_accuracy, ".1%"))
+        b.metric(common("metric_probe"), common.num(scores.probe_accuracy, ".1%"))
         column.caption(text("scores_caption", epoch=scores.epoch, loss=scores.loss))
         report = trainer.history[-1]
         hover = [common("map_hover", digit=int(digit)) for digit in trainer.test_labels]

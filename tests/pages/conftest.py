@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lessons import plural
 from ui.session import Photo
 from vision_core import samples
 
@@ -38,3 +40,88 @@ def assert_ok(at: AppTest) -> None:
 @pytest.fixture
 def chelsea() -> Photo:
     return sample_photo("chelsea")
+
+
+# Russian counted nouns the lessons use, as (one, few, many): a number followed by any form of one
+# of these must be followed by the form lessons.plural gives for it.
+RUSSIAN_NOUNS = [
+    ("голова", "головы", "голов"),
+    ("число", "числа", "чисел"),
+    ("метка", "метки", "меток"),
+    ("канал", "канала", "каналов"),
+    ("патч", "патча", "патчей"),
+    ("слой", "слоя", "слоёв"),
+    ("токен", "токена", "токенов"),
+    ("клетка", "клетки", "клеток"),
+    ("пиксель", "пикселя", "пикселей"),
+    ("эпоха", "эпохи", "эпох"),
+    ("фильтр", "фильтра", "фильтров"),
+    ("блок", "блока", "блоков"),
+    ("класс", "класса", "классов"),
+    ("строка", "строки", "строк"),
+    ("столбец", "столбца", "столбцов"),
+    ("шаг", "шага", "шагов"),
+    ("раз", "раза", "раз"),
+    ("параметр", "параметра", "параметров"),
+    ("измерение", "измерения", "измерений"),
+    ("фотография", "фотографии", "фотографий"),
+    ("сосед", "соседа", "соседей"),
+]
+_CODE = re.compile(r"`[^`]*`|\$[^$]*\$")  # code and formulas keep their own notation
+# a dot between digits, not inside a name such as "Apache-2.0" or "layer4.2.conv3"
+_DOT_DECIMAL = re.compile(r"(?<![\w./])(?<![A-Za-z]-)\d+\.\d+(?![\w./])")
+_COUNTED = re.compile(r"(?<![\w.,])(\d+(?:[\u202f ]\d{3})*)\s+([а-яё]+)", re.IGNORECASE)
+
+
+def shown_texts(at: AppTest) -> list[str]:
+    """Every piece of prose on the page: Markdown, captions, headings, notes, metrics, widget labels."""
+    texts = []
+    for kind in (
+        "markdown",
+        "caption",
+        "title",
+        "header",
+        "subheader",
+        "info",
+        "warning",
+        "success",
+        "error",
+    ):
+        texts += [str(e.value) for e in getattr(at, kind)]
+    texts += [f"{m.label} {m.value}" for m in at.metric]
+    for kind in ("slider", "selectbox", "radio", "toggle", "checkbox", "number_input", "button"):
+        texts += [str(w.label) for w in getattr(at, kind)]
+    return texts
+
+
+def russian_number_problems(at: AppTest) -> list[str]:
+    """Dot decimals, and counted nouns that cannot agree with their number, in what a page shows.
+
+    A noun after a number can stand in the genitive for the sentence's sake ("из 384 чисел",
+    "после 1 блока"), so only forms that are wrong in every case are flagged: the singular
+    ("5 голова") and the genitive singular ("5 головы", "0 головы") after a number that takes the
+    genitive plural."""
+    forms = {form: nouns for nouns in RUSSIAN_NOUNS for form in nouns}
+    problems = []
+    for text in shown_texts(at):
+        prose = _CODE.sub(" ", text)
+        problems += [f"dot decimal {m.group(0)!r} in {text[:120]!r}" for m in _DOT_DECIMAL.finditer(prose)]
+        for m in _COUNTED.finditer(prose):
+            number, word = int(re.sub(r"\D", "", m.group(1))), m.group(2).lower()
+            if word not in forms:
+                continue
+            one, few, many = forms[word]
+            right = plural(number, [one, few, many], "ru")
+            if (word == one and right != one and one != many) or (
+                word == few and right == many and few != many
+            ):
+                problems.append(f"{m.group(0)!r} should be {right!r}")
+    return problems
+
+
+def assert_russian(at: AppTest) -> None:
+    """The page ran, and its Russian numbers are written the Russian way."""
+    assert_ok(at)
+    assert at.session_state["lang"] == "ru"
+    problems = russian_number_problems(at)
+    assert not problems, problems

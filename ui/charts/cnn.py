@@ -85,9 +85,9 @@ def breakdown_grids(
 def computed_vs_recorded(b: ConvBreakdown, text: Lesson) -> None:
     """The value computed here by hand, the one the network recorded, and how far apart they are."""
     m1, m2, m3 = st.columns(3)
-    m1.metric(text("metric_computed"), f"{b.value:.5f}")
-    m2.metric(text("metric_recorded"), f"{b.recorded:.5f}")
-    m3.metric(text("metric_difference"), f"{b.difference:.1e}")
+    m1.metric(text("metric_computed"), text.num(b.value, ".5f"))
+    m2.metric(text("metric_recorded"), text.num(b.recorded, ".5f"))
+    m3.metric(text("metric_difference"), text.num(b.difference, ".1e"))
 
 
 def sandbox_output(

@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from lessons import Lesson
 from ui.cached import lab as cached
 from ui.charts.layout import figure
 from ui.charts.palette import NORMAL, ODD
@@ -37,10 +38,10 @@ def thumbs(
 
 
 def neighbour_thumbs(
-    items: Sequence[GalleryItem], hits: Sequence[Neighbour], cols: int = 5, side: int = 140
+    items: Sequence[GalleryItem], hits: Sequence[Neighbour], text: Lesson, cols: int = 5, side: int = 140
 ) -> None:
     """A photo's nearest gallery photos, each captioned with its cosine similarity and label."""
-    captions = [f"{h.similarity:.3f} · {items[h.index].label}" for h in hits]
+    captions = [f"{text.num(h.similarity, '.3f')} · {items[h.index].label}" for h in hits]
     thumbs(items, [h.index for h in hits], captions, cols=cols, side=side)
 
 

@@ -14,7 +14,7 @@ convolution whose kernel size, stride, padding and dilation the learner sets.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -209,12 +209,19 @@ def tile_box(
     return left * scale, top * scale, (left + w) * scale, (top + h) * scale
 
 
-def sum_terms(values: Sequence[float], fmt: str = "{:g}", names: Sequence[str] | None = None) -> str:
-    """``values`` written as a sum, ``1 + (−2) + 3``; with ``names`` each term is ``name value``."""
+def sum_terms(
+    values: Sequence[float], fmt: str | Callable[[float], str] = "{:g}", names: Sequence[str] | None = None
+) -> str:
+    """``values`` written as a sum, ``1 + (−2) + 3``; with ``names`` each term is ``name value``.
+
+    ``fmt`` is a format string or a function that writes one number (a lesson's ``num``, so that
+    Russian gets its decimal comma); a negative zero is written as 0, never "(-0)"."""
+    show = fmt if callable(fmt) else fmt.format
     labels = [f"{n} " for n in names] if names is not None else [""] * len(values)
+    terms = [float(v) + 0.0 for v in values]  # + 0.0 turns -0.0 into 0.0
     return " + ".join(
-        f"{label}({fmt.format(v)})" if v < 0 else f"{label}{fmt.format(v)}"
-        for label, v in zip(labels, values, strict=True)
+        f"{label}({show(v)})" if v < 0 else f"{label}{show(v)}"
+        for label, v in zip(labels, terms, strict=True)
     )
 
 

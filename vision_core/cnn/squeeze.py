@@ -4,6 +4,8 @@ cosine similarity as the share of a bar.  The pooling itself is ``vision_core.em
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from vision_core.embeddings.vectors import GlobalPools
@@ -11,9 +13,10 @@ from vision_core.embeddings.vectors import GlobalPools
 POOLS = ("gap", "gmp", "flatten")  # global average, global max, every number in a row
 
 
-def first_numbers(v: np.ndarray, n: int = 3) -> str:
-    """The first ``n`` numbers of a vector to 3 decimals, then an ellipsis: ``0.125, -0.500, …``."""
-    return ", ".join(f"{a:.3f}" for a in np.asarray(v).reshape(-1)[:n]) + ", …"
+def first_numbers(v: np.ndarray, n: int = 3, num: Callable[[float], str] = "{:.3f}".format) -> str:
+    """The first ``n`` numbers of a vector to 3 decimals, then an ellipsis: ``0.125, -0.500, …``
+    (``num`` writes one number: a lesson's ``num`` gives Russian its decimal comma)."""
+    return ", ".join(num(float(a)) for a in np.asarray(v).reshape(-1)[:n]) + ", …"
 
 
 def pool_summary(pools: GlobalPools) -> list[tuple[str, int, str]]:

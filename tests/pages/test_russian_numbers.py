@@ -1,0 +1,39 @@
+"""Every page in Russian, with live values: no dot decimals ("0.583" beside "0,583") and no counted
+noun that disagrees with its number ("5 головы")."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from tests.pages.conftest import assert_russian, open_page, russian_number_problems
+from ui.widgets.nav import PAGES
+
+KINDS = (
+    "markdown",
+    "caption",
+    "title",
+    "header",
+    "subheader",
+    "info",
+    "warning",
+    "success",
+    "error",
+    "metric",
+)
+KINDS += ("slider", "selectbox", "radio", "toggle", "checkbox", "number_input", "button")
+
+
+def test_the_checker_finds_what_it_should():
+    shown = SimpleNamespace(**{kind: [] for kind in KINDS}, session_state={"lang": "ru"})
+    shown.markdown = [SimpleNamespace(value="Сходство 0,583 и -0.0867, 5 головы, 21 метка, 3 головы")]
+    problems = russian_number_problems(shown)  # type: ignore[arg-type]
+    assert any("-0.0867" in p or "0.0867" in p for p in problems), problems
+    assert any("5 головы" in p for p in problems), problems
+    assert len(problems) == 2, problems  # "21 метка" and "3 головы" are right; "0,583" too
+
+
+@pytest.mark.parametrize("page_file", [p.file for p in PAGES])
+def test_every_page_writes_russian_numbers_the_russian_way(page_file):
+    assert_russian(open_page(page_file, lang="ru"))
