@@ -12,7 +12,8 @@ from ui.charts import attention as attention_charts
 from ui.charts import curves
 from ui.charts.layout import draw
 from ui.charts.overlays import over_photo
-from ui.widgets.captions import spread_caption
+from ui.widgets.attention import rollout_column
+from ui.widgets.captions import looks_alike_text, spread_caption
 from ui.widgets.encoder import choose_encoder, keep_aspect_toggle, untrained_note
 from ui.widgets.header import page_header
 from ui.widgets.pickers import position_picker
@@ -21,7 +22,6 @@ from vision_core.transformer import saliency, tokens
 from vision_core.transformer.attention import FLAT_SHARE, mean_over_heads
 
 PER_ROW = 6
-FUSIONS = ("mean", "min", "max")
 text = page_header("tr_attention")
 choice = choose_encoder("transformer", allow_random_toggle=True, key="tr_attention_random")
 spec = choice.encoder
@@ -54,22 +54,7 @@ for column, title, grid_map in (
 ):
     caption = spread_caption(text, "spread", grid_map)
     attention_charts.map_over_photo(column, pixels, grid_map, caption, text(title, head=head))
-with rolled:
-    st.subheader(text("rollout"))
-    picture = st.empty()  # the controls sit under the picture, so that the three pictures line up
-    # set on every run: the browser then keeps showing the choice when the language (the labels) changes
-    st.session_state["tr_attention_fusion"] = st.session_state.get("tr_attention_fusion", FUSIONS[0])
-    name_of = {f: text(f"fusion_{f}") for f in FUSIONS}
-    fusion = st.radio(
-        text("fusion_label"), FUSIONS, horizontal=True, key="tr_attention_fusion", format_func=name_of.get
-    )
-    discard = st.slider(
-        text("discard_label"), 0.0, 0.95, 0.0, 0.05, key="tr_attention_discard", help=text("discard_help")
-    )
-    roll = cached.rollout_map(subject, fusion, float(discard))
-    picture.image(over_photo(pixels, roll), width="stretch")
-    how = {"layers": views.layers, "fusion": text(f"fusion_{fusion}"), "discard": discard}
-    st.caption(spread_caption(text, "rollout_caption", roll, **how))
+rollout_column(rolled, text, subject, views.layers, pixels)
 
 # --- all heads of the layer -----------------------------------------------------------------
 st.header(text("heads_heading", **says))
@@ -117,4 +102,11 @@ st.header(text("trust_heading"))
 st.markdown(text("trust_text", share=FLAT_SHARE))
 if not choice.trained:
     st.warning(text("trust_random"), icon=":material/casino:")
+
+# --- where the structure comes from ---------------------------------------------------------
+st.header(text("looks_heading"))
+alike = cached.looks_alike(subject, layer)
+captions = (text("looks_caption"), text("looks_map_caption", layer=layer))
+attention_charts.looks_beside_map(pixels, alike.looks, views.cls_mean[layer], captions)
+st.markdown(looks_alike_text(text, alike, trained=choice.trained, layer=layer))
 untrained_note(choice)

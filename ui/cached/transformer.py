@@ -108,6 +108,12 @@ def attention_views(subject: Subject) -> attention.AttentionViews:
     return attention.attention_views(attention_trace(subject), subject.choice.encoder.patch)
 
 
+@core.photo_cache(max_entries=64)
+def looks_alike(subject: Subject, layer: int) -> attention.LooksAlike:
+    """How much the heads' average CLS map of ``layer`` follows what the patches look like."""
+    return attention.looks_alike(attention_views(subject).cls_mean[layer], network_pixels(subject))
+
+
 @core.photo_cache(max_entries=128)
 def rollout_map(subject: Subject, fusion: str, discard: float) -> np.ndarray:
     """Attention rollout through every layer: (rows, cols)."""

@@ -12,6 +12,7 @@ import streamlit as st
 
 from ui.charts.layout import image_layout
 from ui.charts.overlays import over_photo
+from vision_core import figures
 
 SALIENCY_SCALE = "Inferno"  # the same colour map as the attention maps (vision_core.figures.overlay)
 
@@ -24,6 +25,16 @@ def map_over_photo(
         container.subheader(title)
     container.image(over_photo(pixels, grid_map), width="stretch")
     container.caption(caption)
+
+
+def looks_beside_map(
+    pixels: np.ndarray, looks: np.ndarray, grid_map: np.ndarray, captions: tuple[str, str]
+) -> None:
+    """Each patch's mean colour (rows, cols, 3), drawn as big as the photo, beside a map over it."""
+    left, right, _ = st.columns([1, 1, 1])
+    scale = max(1, pixels.shape[0] // looks.shape[0])
+    left.image(figures.enlarge(looks, scale), width="stretch", caption=captions[0])
+    right.image(over_photo(pixels, grid_map), width="stretch", caption=captions[1])
 
 
 def map_rows(pixels: np.ndarray, maps: Sequence[np.ndarray], captions: Sequence[str], per_row: int) -> None:

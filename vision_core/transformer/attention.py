@@ -258,3 +258,51 @@ def attention_views(tr: Trace, patch_size: int) -> AttentionViews:
 def mean_over_heads(maps: np.ndarray) -> np.ndarray:
     """The heads' average of (heads, rows, cols) maps: what the layer as a whole mixes in."""
     return np.asarray(maps, dtype=np.float64).mean(axis=0)
+
+
+ALIKE_WEAK = 0.25  # below this rank correlation, "patches that look alike get alike weights" is weak
+
+
+@dataclass(frozen=True)
+class LooksAlike:
+    """How much an attention map follows what the patches look like.
+
+    ``agreement`` is Spearman's rank correlation, over every pair of patches, between how different
+    the two patches look (distance between their mean colour and contrast, :func:`patch_looks`)
+    and how different their attention weights are (|log a − log b|): near 1, patches that look
+    alike get alike weights and the map copies the photo's regions and outlines; near 0, the
+    weights ignore colour and contrast. ``shuffled`` is the same measure with the weights shuffled
+    over the grid (a fixed seed): what no relation at all gives. ``looks`` is every patch's mean
+    colour, (rows, cols, 3) uint8, to draw beside the map."""
+
+    agreement: float
+    shuffled: float
+    looks: np.ndarray
+
+
+def patch_looks(pixels: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """Each patch's mean and standard deviation per colour channel, (rows·cols, 6), on a 0…1 scale,
+    from the H×W×3 picture the encoder is given (cut into the ``grid`` of patches)."""
+    rows, cols = grid
+    p_h, p_w = pixels.shape[0] // rows, pixels.shape[1] // cols
+    cut = np.asarray(pixels[: rows * p_h, : cols * p_w], dtype=np.float64) / 255.0
+    patches = cut.reshape(rows, p_h, cols, p_w, 3).transpose(0, 2, 1, 3, 4).reshape(rows * cols, -1, 3)
+    return np.concatenate([patches.mean(axis=1), patches.std(axis=1)], axis=1)
+
+
+def looks_alike(grid_map: np.ndarray, pixels: np.ndarray, seed: int = 0) -> LooksAlike:
+    """:class:`LooksAlike` of one (rows, cols) attention map over the picture it was computed on."""
+    from scipy.stats import spearmanr
+
+    grid = grid_map.shape
+    looks = patch_looks(pixels, grid)
+    first, second = np.triu_indices(len(looks), k=1)
+    look_gap = np.linalg.norm(looks[first] - looks[second], axis=1)
+    log_weight = np.log(np.maximum(np.asarray(grid_map, dtype=np.float64).ravel(), 1e-30))
+
+    def agreement(weights: np.ndarray) -> float:
+        return float(spearmanr(look_gap, np.abs(weights[first] - weights[second])).statistic)
+
+    shuffled = np.random.default_rng(seed).permutation(log_weight)
+    colours = np.clip(np.rint(looks[:, :3] * 255), 0, 255).astype(np.uint8).reshape(*grid, 3)
+    return LooksAlike(agreement(log_weight), agreement(shuffled), colours)
