@@ -19,7 +19,9 @@ from vision_core.cnn.pooling import (
     downsampling_steps,
     edge_never_read,
     first_pool,
+    grid_sizes,
     padding_mask,
+    parallel_steps,
     pool_windows,
     window_place,
 )
@@ -59,16 +61,21 @@ choice = choose_encoder("cnn", allow_random_toggle=True, key="pool_random")
 subject = session.subject(choice)
 title, size = choice.encoder.title, choice.encoder.preprocessing.crop
 steps = downsampling_steps(cnn.structure(choice))
+sizes = grid_sizes(steps)
+shrinks = {"model": title, "count": len(sizes) - 1, "sizes": " → ".join(format_shape(s) for s in sizes)}
 if p := first_pool(steps):
     arithmetic = {"kernel": p.kernel[0], "stride": p.stride[0], "padding": p.padding[0]}
     kind = text(f"kind_{p.kind_id}")
-    st.markdown(text("real_pool", model=title, count=len(steps), pool=p.name, kind=kind, **arithmetic))
+    st.markdown(text("real_pool", pool=p.name, kind=kind, **shrinks, **arithmetic))
 else:
     strided = {"stride": steps[0].stride[0], "depthwise": depthwise_count(steps)}
-    st.markdown(text("real_strided", model=title, count=len(steps), **strided))
+    st.markdown(text("real_strided", **shrinks, **strided))
 rows = [{**d.row(), "kind": text(f"kind_{d.kind_id}")} for d in steps]
 lesson_table(rows, text, "pool_steps", height="content")
 st.caption(text("table_caption", model=title, size=size))
+if parallel := parallel_steps(steps):
+    names = ", ".join(f"`{d.name}`" for d in parallel)
+    st.markdown(text("parallel_note", steps=len(steps), count=shrinks["count"], names=names))
 
 per_channel = {d.name: d for d in steps if d.per_channel}
 describe = lambda n: per_channel[n].label  # noqa: E731

@@ -155,3 +155,17 @@ def test_first_pool_and_depthwise_count():
     assert not any(d.pooling for d in r50 if d.name != "maxpool") and depthwise_count(r50) == 0
     lite = downsampling_steps(shape_table(encoders.build_model("efficientnet_lite0"), 224))
     assert first_pool(lite) is None and depthwise_count(lite) == 4
+
+
+def test_the_grid_shrinks_five_times_in_resnet50_and_lite0_and_shortcuts_are_not_counted():
+    """ResNet-50 has 8 layers with a stride (3 of them the blocks' downsample.0 shortcuts, in
+    parallel with the blocks' strided convolutions), but its grid halves 5 times: 224 → 7."""
+    from vision_core.cnn.pooling import grid_sizes, parallel_steps
+
+    r50 = downsampling_steps(shape_table(encoders.build_model("resnet50"), 224))
+    assert len(r50) == 8
+    assert grid_sizes(r50) == [(224, 224), (112, 112), (56, 56), (28, 28), (14, 14), (7, 7)]
+    assert [d.name for d in parallel_steps(r50)] == [f"layer{i}.0.downsample.0" for i in (2, 3, 4)]
+    lite = downsampling_steps(shape_table(encoders.build_model("efficientnet_lite0"), 224))
+    assert len(grid_sizes(lite)) - 1 == len(lite) == 5
+    assert parallel_steps(lite) == []

@@ -94,6 +94,9 @@ def test_resnet_maxpool_with_random_weights():
     assert_ok(at)
     assert any("Untrained network" in w.value for w in at.warning)
     assert "`maxpool` (max-pool): 3×3 windows, stride 2, padding 1" in markdown(at)
+    assert "shrinks its grid 5 times: 224×224 → 112×112 → 56×56 → 28×28 → 14×14 → 7×7." in markdown(at)
+    shortcuts = "`layer2.0.downsample.0`, `layer3.0.downsample.0`, `layer4.0.downsample.0`"
+    assert f"The table has 8 layers with a stride above 1 for 5 steps: {shortcuts} shrink" in markdown(at)
     at.slider(key="pool_channel").set_value(10).run()
     at.number_input(key="pool_pos_row").set_value(0).run()
     at.number_input(key="pool_pos_col").set_value(5).run()
@@ -113,3 +116,4 @@ def test_russian_page_runs():
     at = open_page(PAGE, lang="ru")
     assert_ok(at)
     assert at.title[0].value.startswith("Пулинг")
+    assert "уменьшает сетку 5 раз (224×224 → 112×112" in markdown(at)

@@ -168,6 +168,34 @@ def downsampling_steps(tr: Trace) -> list[Downsampling]:
     return found
 
 
+def grid_sizes(steps: Sequence[Downsampling]) -> list[tuple[int, int]]:
+    """The grid's height and width before the first step and after each time it shrinks, in order.
+
+    A layer that shrinks in parallel with another (ResNet's ``downsample.0`` shortcut, beside the
+    strided convolution of the same block) gives the same size again and is not a new step: the
+    grid shrinks ``len(grid_sizes(steps)) - 1`` times."""
+    if not steps:
+        return []
+    sizes = [tuple(steps[0].in_shape[-2:])]
+    for d in steps:
+        size = tuple(d.out_shape[-2:])
+        if size not in sizes:
+            sizes.append(size)
+    return sizes  # type: ignore[return-value]
+
+
+def parallel_steps(steps: Sequence[Downsampling]) -> list[Downsampling]:
+    """The steps whose output grid an earlier step already made: shortcuts that shrink in parallel."""
+    seen: set[tuple[int, ...]] = set()
+    parallel = []
+    for d in steps:
+        size = tuple(d.out_shape[-2:])
+        if size in seen:
+            parallel.append(d)
+        seen.add(size)
+    return parallel
+
+
 def first_pool(steps: Sequence[Downsampling]) -> Downsampling | None:
     """The first pooling among the down-sampling steps (None for a network that only strides)."""
     return next((d for d in steps if d.pooling), None)
