@@ -7,7 +7,7 @@ Run with ``make run`` (or ``streamlit run app.py`` inside the project's virtual 
 import streamlit as st
 
 from ui import session, warmup
-from ui.widgets import nav, sidebar
+from ui.widgets import header, nav, sidebar
 from vision_core.engine import memory
 
 memory.keep_freed_memory()  # traces reuse freed pages instead of faulting in new ones (see module)
@@ -27,6 +27,7 @@ for info in nav.PAGES:
     sections.setdefault(nav.SECTIONS[info.section][lang], []).append(pages[info.id])
 
 current = st.navigation(sections, expanded=True)
+header.entry_point_ran()  # pages run inside this navigation from now on (header.through_app)
 section = next((info.section for info in nav.PAGES if pages[info.id] is current), "start")
 sidebar.render(section)
 current.run()

@@ -17,17 +17,26 @@ def photo_error_banner() -> None:
         st.error(error, icon=":material/broken_image:")
 
 
+_app_has_run = False  # set by app.py's first run in this server process (entry_point_ran)
+
+
+def entry_point_ran() -> None:
+    """Called by ``app.py`` on every run: from now on this server's pages run inside it."""
+    global _app_has_run
+    _app_has_run = True
+
+
 def through_app() -> None:
     """Make sure this page runs inside ``app.py``'s navigation and sidebar.
 
     A server that has never run ``app.py`` still treats the top-level ``pages/`` folder the old
     way: a first visit to a deep link (``/cnn_convolution?...``) runs the page file on its own, in
     Streamlit's automatic page listing. ``st.navigation`` turns that off for the whole server,
-    but only once the entry point has run. So a page run on its own turns it off itself and asks
-    for a rerun, which runs ``app.py`` and opens the same page (the same URL path, so the same
-    page) in the app's own navigation. Checked in a real browser on a fresh server
-    (tests/browser/test_deep_links.py)."""
-    if PagesManager.uses_pages_directory:
+    but only once the entry point has run. So a page run before ``app.py`` ever ran turns it off
+    itself and asks for a rerun, which runs ``app.py`` and opens the same page (the same URL
+    path, so the same page) in the app's own navigation. Checked in a real browser on a fresh
+    server (tests/browser/test_deep_links.py)."""
+    if not _app_has_run and PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
 
