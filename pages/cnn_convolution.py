@@ -13,7 +13,7 @@ from ui.widgets.header import page_header
 from ui.widgets.pickers import position_picker
 from vision_core import figures
 from vision_core.cnn import conv_sandbox, pixels
-from vision_core.cnn.convolution import conv_formulas, output_shape
+from vision_core.cnn.convolution import conv_formulas, edge_windows, index_spans, output_shape
 from vision_core.cnn.pocket import sliding_windows
 
 SIDE = 32  # the sandbox's photo, shrunk to SIDE × SIDE grey cells
@@ -47,7 +47,8 @@ st.markdown(text("real_intro", model=model, step=conv.name, filters=f, k=kh, cha
 channel = st.slider(text("channel_label"), 0, f - 1, 0, key="conv_channel")
 filters = conv_sandbox.filters_picture(cnn.layer_weights(choice, conv.name), channel)
 numbers = {"filters": f, "k": kh, "channels": c_in, "height": h_out, "width": w_out}
-filters_and_maps(text, filters, conv_sandbox.maps_picture(maps, channel), numbers=numbers, channel=channel)
+maps_picture = conv_sandbox.maps_picture(maps, channel)
+filters_and_maps(text, filters, maps_picture, numbers=numbers, channel=channel, trained=choice.trained)
 
 st.subheader(text("one_value_heading"))
 pick, parts = st.columns([2, 3])
@@ -59,12 +60,18 @@ b = cnn.breakdown(subject, conv.name, channel, y, x)
 pad = conv_sandbox.padding_cells(b.rows, b.cols, h_in, w_in)
 sums = conv_sandbox.channel_sums(b)
 names = [text(f"in_{pixels.CHANNELS[i]}") if c_in == 3 else str(i) for i in b.in_channels]
-where = {"top": int(b.rows[0]), "left": int(b.cols[0]), "last": h_out - 1}
-parts.markdown(text("one_value_text", channel=channel, row=y, col=x, k=kh, channels=c_in, **where))
+where = {"top": int(b.rows[0]), "left": int(b.cols[0])}
+top, bottom, left, right = meta["padding"]
+edges = [edge_windows(n, kh, sh, pads) for n, pads in ((h_in, (top, bottom)), (w_in, (left, right)))]
+rows, cols = (", ".join(f"{a}–{z}" if z > a else f"{a}" for a, z in index_spans(e)) for e in edges)
+edge = text("edge_text", rows=rows, cols=cols) if rows or cols else text("edge_none")
+one_value = text("one_value_text", channel=channel, row=y, col=x, k=kh, channels=c_in, **where)
+parts.markdown(f"{one_value} {edge}")
 breakdown_grids(parts, b, pad, names, sums, text)
 if pad.any():
-    padding = dict(zip(("top", "bottom", "left", "right"), meta["padding"], strict=True))
-    note = text("padding_note", model=model, cells=int(pad.sum()), **padding)
+    padding = {"top": top, "bottom": bottom, "left": left, "right": right}
+    rule = "padding_note" if (top, left) == (bottom, right) else "padding_note_same"
+    note = text(rule, model=model, cells=int(pad.sum()), **padding)
     st.info(note, icon=":material/border_outer:")
 total = conv_sandbox.sum_terms(sums, lambda v: text.num(v, ".4f"), names=names)
 st.markdown(text("value_sum", total=total, bias=b.bias, value=b.value))

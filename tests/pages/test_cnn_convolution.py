@@ -97,11 +97,27 @@ def test_one_real_value_taken_apart(lite0, channel, y, x):
     pad = conv_sandbox.padding_cells(b.rows, b.cols, 224, 224)
     notes = [i.value for i in at.info if "padding" in i.value]
     if pad.any():  # TF "SAME": the last row and column read zeros below and to the right
-        assert notes and f"Here {int(pad.sum())} cell(s)" in notes[0]
+        cells = int(pad.sum())
+        assert notes and f"Here {cells} {'cell' if cells == 1 else 'cells'} of the window" in notes[0]
         top, bottom = tr["_conv_stem"].meta["padding"][:2]
-        assert f"{top} row(s) on top, {bottom} below" in notes[0]
+        assert f"{top} {'row' if top == 1 else 'rows'} on top, {bottom} below" in notes[0]
     else:
         assert not notes
+    # at 224 Lite0 pads 0 on top and 1 below: only the last map row and column read padding
+    assert "Windows in map rows 111 and columns 111 hang over the picture" in markdown_with(at, "Windows")
+
+
+def test_resnet_pads_on_every_side_and_random_filters_are_called_random():
+    at = open_page(PAGE, model_cnn="resnet18", conv_random=True)
+    assert_ok(at)
+    assert "These numbers are random" in "\n".join(c.value for c in at.caption)
+    assert "learned in training" not in "\n".join(c.value for c in at.caption)
+    # conv1: 7×7, stride 2, padding 3 on every side: the first two and the last map rows read zeros
+    assert "Windows in map rows 0–1, 111 and columns 0–1, 111 hang over" in markdown_with(at, "Windows")
+    at.number_input(key="conv_pos_row").set_value(0).run()
+    notes = [i.value for i in at.info if "padding" in i.value]
+    assert notes and "adds 3 rows of zeros above and below and 3 columns on the left and right" in notes[0]
+    assert "SAME" not in notes[0]
 
 
 def test_the_three_formulas_use_the_layers_numbers(lite0):

@@ -52,14 +52,22 @@ def window_grids(
 
 
 def filters_and_maps(
-    text: Lesson, filters: np.ndarray, maps: np.ndarray, *, numbers: dict[str, int], channel: int
+    text: Lesson,
+    filters: np.ndarray,
+    maps: np.ndarray,
+    *,
+    numbers: dict[str, int],
+    channel: int,
+    trained: bool,
 ) -> None:
     """A first layer's filters (a mosaic) beside the feature maps they make, ``channel`` outlined in
-    both; ``numbers`` are the layer's filters, k, channels, height and width."""
+    both; ``numbers`` are the layer's filters, k, channels, height and width; the caption says
+    whether the filters were learned or drawn at random."""
     left, right = st.columns(2)
     left.subheader(text("filters_heading"))
     left.image(filters, width="stretch", output_format="PNG")
-    left.caption(text("filters_caption", channel=channel, **numbers))
+    origin = text("filters_trained" if trained else "filters_random")
+    left.caption(f"{text('filters_caption', channel=channel, **numbers)} {origin}")
     right.subheader(text("maps_heading"))
     right.image(maps, width="stretch")
     right.caption(text("maps_caption", channel=channel, **numbers))

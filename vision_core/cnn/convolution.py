@@ -28,6 +28,25 @@ def output_size(
     return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
 
 
+def edge_windows(size: int, kernel: int, stride: int, padding: tuple[int, int]) -> list[int]:
+    """The output positions (along one side) whose window reaches into the padding: those that
+    start before the first input cell or end after the last one."""
+    before, after = padding
+    out = output_size(size, kernel, stride, (before, after))
+    return [i for i in range(out) if i * stride - before < 0 or i * stride - before + kernel > size]
+
+
+def index_spans(indices: list[int]) -> list[tuple[int, int]]:
+    """Consecutive runs of sorted indices as (first, last): [0, 1, 111] → [(0, 1), (111, 111)]."""
+    spans: list[tuple[int, int]] = []
+    for i in indices:
+        if spans and i == spans[-1][1] + 1:
+            spans[-1] = (spans[-1][0], i)
+        else:
+            spans.append((i, i))
+    return spans
+
+
 def output_shape(
     in_shape: tuple[int, ...],
     kernel_shape: tuple[int, ...],
