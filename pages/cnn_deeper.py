@@ -75,7 +75,7 @@ st.markdown(text("table_intro"))
 table_model, size = table_controls(text)
 table = shape_rows(core.shape_table(table_model, size))
 lesson_table(
-    [{**r.row(), "kind": text(f"kind_{r.kind}")} for r in table], text, "deeper_table", height="content"
+    [{**r.row(), "kind": text(f"kind_{r.kind_id}")} for r in table], text, "deeper_table", height="content"
 )
 totals = {"dim": table[-1].numbers, "params": total_params(table), "size": size}
 model_title, input_shape = Choice(table_model).encoder.title, format_shape(table[0].shape)

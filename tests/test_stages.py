@@ -71,6 +71,7 @@ def test_table_fields_and_parameters_add_up(resnet50_226):
         if r.receptive_field is not None:
             assert (r.receptive_field, r.jump) == (fields[r.name].size, fields[r.name].jump)
     assert rows[1].params == 64 * 3 * 7 * 7 + 2 * 64  # conv1 and the batch norm after it
+    assert rows[1].kind_id == "conv_bn"  # and the table says so (the convolution page counts conv1 alone)
     assert rows[2].params == 0  # max-pooling learns nothing
     backbone = sum(p.numel() for n, p in model.named_parameters() if not n.startswith("fc."))
     assert sum(r.params for r in rows) == backbone == total_params(rows)

@@ -52,6 +52,13 @@ class ShapeRow:
     receptive_field: int | None  # side in input pixels of what one value sees
     jump: int | None  # input pixels between neighbouring values
     params: int  # learned numbers of this row's own work (see shape_rows)
+    with_norm: bool = False  # the count includes the batch norm that follows this convolution
+
+    @property
+    def kind_id(self) -> str:
+        """The kind as the lesson names it: ``conv_bn`` for a convolution whose count includes the
+        batch norm after it, else the step's kind."""
+        return "conv_bn" if self.with_norm else self.kind
 
     def row(self) -> dict[str, object]:
         """The row as a line of the lesson's table ("—" where a field or jump does not apply)."""
@@ -83,6 +90,7 @@ def shape_rows(tr: Trace) -> list[ShapeRow]:
     steps = list(tr)
     row_at = [i for i, s in enumerate(steps) if _is_row(s)]
     params = dict.fromkeys(row_at, 0)
+    norms: set[int] = set()
     for i, s in enumerate(steps):
         n = int(s.meta.get("params", 0))
         if not n or i > row_at[-1]:
@@ -91,6 +99,8 @@ def shape_rows(tr: Trace) -> list[ShapeRow]:
         inside = "." in s.name
         owner = next(r for r in row_at if r >= i) if inside else max(r for r in row_at if r <= i)
         params[owner] += n
+        if s.kind == "bn" and owner != i and steps[owner].kind == "conv":
+            norms.add(owner)
     fields = receptive_fields(tr)
     rows = []
     for i in row_at:
@@ -106,6 +116,7 @@ def shape_rows(tr: Trace) -> list[ShapeRow]:
                 field.size if field else None,
                 field.jump if field else None,
                 params[i],
+                i in norms,
             )
         )
     return rows
