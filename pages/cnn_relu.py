@@ -90,8 +90,13 @@ fig = charts.function_curves(curves, titles, chosen, text("axis_in"), text("axis
 draw(plot, fig, "relu_curves")
 grid = maps.columns(3)
 for i, (other, (result, s)) in enumerate(activations.every_activation(before[channel], slope=slope).items()):
+    smooth = other in activations.ZERO_ONLY_AT_ORIGIN
     caption = text(
-        "other_caption", name=activations.TITLES[other], zeroed=s.zeroed, lo=s.after[0], hi=s.after[1]
+        "other_caption_smooth" if smooth else "other_caption",
+        name=activations.TITLES[other],
+        zeroed=s.near_zero if smooth else s.zeroed,
+        lo=s.after[0],
+        hi=s.after[1],
     )
     grid[i % 3].image(map_image(result, vmax=one.bound, side=224, **SIGNED), width="stretch", caption=caption)
 st.markdown(text("others_text"))

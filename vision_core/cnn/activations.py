@@ -66,6 +66,18 @@ def curve(
     return x, apply(name, x, slope=slope).astype(np.float64)
 
 
+# these give exactly 0 only at x = 0; where float32 shows more zeros, it rounded tiny outputs
+# (in float32, GELU(x) underflows to 0 from about x = -6 down): count |y| < NEAR_ZERO instead
+ZERO_ONLY_AT_ORIGIN = frozenset({"leaky_relu", "gelu", "silu"})
+NEAR_ZERO = 1e-6
+
+
+def near_zero_fraction(values: np.ndarray, tol: float = NEAR_ZERO) -> float:
+    """The share of values with |v| < ``tol``: "practically 0"."""
+    v = np.asarray(values)
+    return float(np.count_nonzero(np.abs(v) < tol) / v.size) if v.size else float("nan")
+
+
 def zero_fraction(values: np.ndarray) -> float:
     """The share of values that are exactly zero."""
     v = np.asarray(values)
@@ -91,6 +103,7 @@ class ActivationStats:
     zeroed: float  # share of outputs that are exactly 0
     negative_before: float  # share of inputs below 0
     capped: float  # share of outputs at the function's cap (ReLU6: 6)
+    near_zero: float  # share of outputs with |y| < NEAR_ZERO
     before: tuple[float, float]  # (min, max) of the inputs
     after: tuple[float, float]  # (min, max) of the outputs
 
@@ -117,6 +130,7 @@ def activation_stats(
         zero_fraction(after),
         float(np.count_nonzero(before < 0) / before.size),
         capped_fraction(after, CAPS[name]),
+        near_zero_fraction(after),
         (float(before.min()), float(before.max())),
         (float(after.min()), float(after.max())),
     )
