@@ -34,8 +34,12 @@ with hits_col:
         for r, h in enumerate(hits)
     ]
     charts.thumbs(items, [h.index for h in hits], captions, cols=min(k, 6), side=160)
-precision = neighbours.label_precision(hits, labels, q.label)
-st.markdown(text("precision", k=k, same=round(precision * k), share=precision, label=q.label))
+r = neighbours.retrieval(hits, labels, query)
+scores = {"k": k, "same": r.found, "relevant": r.relevant, "at": r.at, "label": q.label}
+if r.defined:
+    st.markdown(text("precision", precision=r.precision, recall=r.recall, **scores))
+else:
+    st.markdown(text("precision_alone", **scores))
 
 st.header(text("formula_heading"))
 best = hits[0]

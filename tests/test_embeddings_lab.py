@@ -232,6 +232,19 @@ def test_nearest_by_cosine_on_constructed_vectors():
     assert neighbours.label_precision(hits, list("aabab"), "a") == 0.5
 
 
+def test_retrieval_precision_is_taken_at_the_labels_size_and_recall_at_k():
+    """A label with 4 photos: a search for one of them with k = 8 can find at most 3; finding all 3
+    is precision@3 = 1 and recall@8 = 1, not "3 of 8 = 38%"."""
+    labels = list("aaaabbbbbbbb")
+    hits = [neighbours.Neighbour(i, 1.0 - i / 100) for i in (1, 2, 4, 3, 5, 6, 7, 8)]
+    r = neighbours.retrieval(hits, labels, 0)
+    assert (r.k, r.found, r.relevant, r.at) == (8, 3, 3, 3)
+    assert r.precision == pytest.approx(2 / 3)  # the first 3 results: a, a, b
+    assert r.recall == 1.0
+    alone = neighbours.retrieval(hits[:2], list("abbbbbbbb"), 0)
+    assert not alone.defined and alone.relevant == 0
+
+
 def test_purity_adjusted_rand_and_the_table():
     clusters = [0, 0, 0, 1, 1, 1, 1]
     labels = ["cat", "cat", "dog", "dog", "dog", "dog", "cat"]

@@ -22,6 +22,11 @@ def test_similar_photos():
     same = sum(labels[h.index] == labels[0] for h in hits)
     text = exp.markdown(at)
     assert f"{same} of the 8 results carry the label **{labels[0]}**" in text
+    relevant = labels.count(labels[0]) - 1
+    at_r = min(8, relevant)
+    precision = sum(labels[h.index] == labels[0] for h in hits[:at_r]) / at_r
+    assert f"**Precision@{at_r}**" in text and f"is **{precision:.0%}**; **recall@8**" in text
+    assert f"is **{same / relevant:.0%}**." in text
     parts = neighbours.cosine_parts(v[0], v[hits[0].index])
     assert (
         f"\\frac{{ {parts.dot:.2f} }}{{ {parts.norm_a:.2f} \\times {parts.norm_b:.2f} }} = {parts.cosine:.3f}"

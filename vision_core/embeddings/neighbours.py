@@ -83,6 +83,38 @@ def label_precision(neighbours: Sequence[Neighbour], labels: Sequence[str], labe
     return sum(labels[n.index] == label for n in neighbours) / len(neighbours)
 
 
+@dataclass(frozen=True)
+class Retrieval:
+    """How well a search's ``k`` results found the query's own label.
+
+    ``relevant`` is how many other gallery photos carry it. Precision is taken at
+    ``r = min(k, relevant)`` (R-precision when k ≥ relevant), so that a perfect search scores 1
+    even when the label has fewer photos than ``k``; recall@k is the share of the relevant photos
+    among the ``k`` results."""
+
+    k: int
+    found: int  # results with the query's label
+    relevant: int
+    at: int  # r = min(k, relevant)
+    precision: float  # among the first r results
+    recall: float
+
+    @property
+    def defined(self) -> bool:
+        return self.relevant > 0
+
+
+def retrieval(neighbours: Sequence[Neighbour], labels: Sequence[str], query: int) -> Retrieval:
+    """:class:`Retrieval` of the results of a search for gallery photo ``query``."""
+    label = labels[query]
+    same = [labels[n.index] == label for n in neighbours]
+    relevant = sum(lab == label for lab in labels) - 1
+    at = min(len(neighbours), relevant)
+    precision = sum(same[:at]) / at if at else float("nan")
+    recall = sum(same) / relevant if relevant else float("nan")
+    return Retrieval(len(neighbours), sum(same), relevant, at, precision, recall)
+
+
 def knn_lists(vectors: np.ndarray, k: int) -> np.ndarray:
     """(N, k) indices of each photo's ``k`` nearest other photos by cosine similarity."""
     sims = similarities(vectors)
