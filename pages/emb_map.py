@@ -108,6 +108,12 @@ if new_item is not None:
             span=span,
         )
     )
+    near = neighbours.closeness(vectors, nearest[0].similarity)
+    how = {"median": near.median, "lowest": near.lowest, "share": near.share_below, "cos": near.best}
+    if near.stranger:
+        st.warning(text("place_stranger", **how), icon=":material/explore_off:")
+    else:
+        st.markdown(text("place_typical", **how))
     in_gallery = next((it for it in items if it.key == new_item.key), None)
     if in_gallery is not None:
         st.info(text("place_already", name=in_gallery.name))

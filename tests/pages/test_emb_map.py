@@ -4,6 +4,7 @@ t-SNE beside it, a chosen photo's neighbours, and placing a new photo — number
 from __future__ import annotations
 
 import lab_expected as exp
+import numpy as np
 import pytest
 from conftest import assert_ok, open_page
 
@@ -80,5 +81,22 @@ def test_where_does_my_photo_land(source):
         f"landed next to **{item.name}** ({item.label}), its most similar gallery photo "
         f"with cosine similarity **{best.similarity:.3f}**" in text
     )
+    near = neighbours.closeness(exp.vectors(), best.similarity)
     if source == "sidebar":
         assert "already in the gallery as **chelsea**" in " ".join(i.value for i in at.info)
+        assert not near.stranger  # its own copy is in the gallery: cosine 1
+    said = f"a median cosine similarity of {near.median:.3f} (the lowest is {near.lowest:.3f})"
+    if near.stranger:
+        assert "Nothing in this gallery resembles your photo much" in " ".join(w.value for w in at.warning)
+    else:
+        assert said in text and f"closer than {near.share_below:.0%} of them" in text
+
+
+def test_a_photo_unlike_the_gallery_is_called_a_stranger():
+    """Closeness against the gallery's own neighbours: far below all of them is a stranger."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 64))
+    gallery_vectors = np.repeat(centres, 5, axis=0) + 0.05 * rng.normal(size=(15, 64))
+    near = neighbours.closeness(gallery_vectors, 0.1)
+    assert near.stranger and near.share_below == 0.0 and near.median > 0.9
+    assert not neighbours.closeness(gallery_vectors, near.median).stranger

@@ -115,6 +115,36 @@ def retrieval(neighbours: Sequence[Neighbour], labels: Sequence[str], query: int
     return Retrieval(len(neighbours), sum(same), relevant, at, precision, recall)
 
 
+@dataclass(frozen=True)
+class Closeness:
+    """How close a new photo's nearest gallery photo is, against the gallery's own neighbours.
+
+    ``best`` is the new photo's highest cosine similarity to a gallery photo; ``median`` and
+    ``lowest`` describe every gallery photo's similarity to its own nearest other photo;
+    ``share_below`` is the share of gallery photos whose nearest neighbour is less similar than
+    ``best``. A new photo below nearly all of them (``stranger``) resembles nothing in the gallery:
+    its place on a map is the least bad spot, not a neighbourhood."""
+
+    best: float
+    median: float
+    lowest: float
+    share_below: float
+
+    STRANGER_SHARE = 0.05  # below this share of the gallery's own neighbour similarities
+
+    @property
+    def stranger(self) -> bool:
+        return self.share_below < self.STRANGER_SHARE
+
+
+def closeness(vectors: np.ndarray, best: float) -> Closeness:
+    """:class:`Closeness` of a new photo whose nearest gallery photo has cosine ``best``."""
+    sims = similarities(vectors)
+    np.fill_diagonal(sims, -np.inf)
+    own = sims.max(axis=1)
+    return Closeness(float(best), float(np.median(own)), float(own.min()), float(np.mean(own < best)))
+
+
 def knn_lists(vectors: np.ndarray, k: int) -> np.ndarray:
     """(N, k) indices of each photo's ``k`` nearest other photos by cosine similarity."""
     sims = similarities(vectors)
