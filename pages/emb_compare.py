@@ -11,14 +11,15 @@ from ui import gallery, session
 from ui.cached import lab as cached
 from ui.charts import lab as charts
 from ui.charts.scatter import scatter
-from ui.widgets.encoder import encoder_title, offline_choice, weights_line
+from ui.widgets import lab as widgets
+from ui.widgets.encoder import encoder_title, offline_choice, weights_line, weights_note
 from ui.widgets.header import page_header
 from ui.widgets.pickers import focus_picker
 from vision_core.embeddings import neighbours
 from vision_core.engine import encoders
 
 text = page_header("emb_compare")
-items = gallery.current_gallery()
+items = widgets.photos_only(gallery.current_gallery())  # a vectors file's photos have one encoder's vectors
 n = len(items)
 labels = [it.label for it in items]
 if n < 4:
@@ -51,7 +52,8 @@ if choices["A"] == choices["B"]:
 for tag in ("A", "B"):
     weights_line(choices[tag])  # which weights each side runs, and where they came from
     if not choices[tag].trained:
-        st.caption(text("fallback", model=choices[tag].encoder.title))
+        what_to_do = weights_note(choices[tag].name) or ""  # the same words the sidebar's offer uses
+        st.caption(text("fallback", model=choices[tag].encoder.title, what_to_do=what_to_do))
 st.caption(gallery.status_line(items))
 
 titles = {tag: f"{tag} · {encoder_title(c)}" for tag, c in choices.items()}

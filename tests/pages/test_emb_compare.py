@@ -43,3 +43,17 @@ def test_agreement_between_encoders():
     assert len(at.dataframe[0].value) == 1
     j3 = neighbours.neighbour_agreement(a, b, 3)
     assert f"A and B share on average **{j3.mean():.1%}** of their 3-neighbour lists" in exp.markdown(at)
+
+
+def test_an_encoder_without_its_weights_says_what_the_sidebar_says():
+    """The words about absent weights come from the same function as the sidebar's offer."""
+    from ui.widgets.encoder import weights_note
+
+    at = open_page(PAGE, **exp.session())
+    at.selectbox(key="lab_enc_b").set_value("dino_vits16").run()
+    assert_ok(at)
+    note = weights_note("dino_vits16")
+    assert note  # DINO's weights are not on this machine
+    fallback = [c.value for c in at.caption if "are not on this machine" in c.value]
+    assert fallback and fallback[0].endswith(note), (fallback, note)
+    assert "sidebar can download" not in " ".join(c.value for c in at.caption)
