@@ -54,7 +54,7 @@ st.header(text("table_heading", **says))
 st.markdown(text("table_text", **says))
 st.dataframe(
     {
-        text("col_step"): [text(f"op_{s.op}") for s in walk.steps],
+        text("col_step"): [text(f"op_{s.op}", head=walk.head, d=walk.head_dim) for s in walk.steps],
         text("col_name"): [s.name for s in walk.steps],
         text("col_shape"): [format_shape(s.shape) for s in walk.steps],
         text("col_values"): [numbers(s.values) for s in walk.steps],

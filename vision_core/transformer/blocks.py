@@ -52,7 +52,8 @@ class BlockStep:
 
     For ``scores``/``softmax`` the values are the token's row of one head (one number per token
     of the sequence); for ``weighted_sum`` the head's d numbers; otherwise the token's vector.
-    ``shape`` is the whole step's recorded shape (every token, every head)."""
+    ``shape`` is the whole step's recorded shape (every token, every head); for ``weighted_sum``
+    it is ``attn.merged`` seen per head, (1, T, heads, d), as the row shows one head's part of it."""
 
     op: str
     name: str
@@ -237,7 +238,10 @@ def block_walkthrough(model: nn.Module, tr: Trace, layer: int, head: int = 0, to
     for op in OPS_LAYER_SCALE if gamma1 is not None else OPS:
         name, r = recorded[op]
         c = computed[op]
-        steps.append(BlockStep(op, name, tr[name].shape, c, r, float(np.abs(c - r).max())))
+        shape = tuple(tr[name].shape)
+        if op == "weighted_sum":  # one head's part of attn.merged: the merged tensor seen per head
+            shape = (*shape[:-1], heads, d)
+        steps.append(BlockStep(op, name, shape, c, r, float(np.abs(c - r).max())))
     order = np.argsort(-probs[head], kind="stable")[:5]
     length = lambda a: float(np.linalg.norm(a))  # noqa: E731
     return BlockWalk(
