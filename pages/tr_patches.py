@@ -83,7 +83,8 @@ with right:
     m2.metric(text("metric_conv"), text.num(conv, ".5f"))
     m3.metric(text("metric_difference"), text.num(pe.channel_difference, ".1e"))
 names = (text("legend_conv"), text("legend_linear"))
-fig = vectors.bars_and_points(pe.conv, pe.linear, names, text("embed_axis_x"), text("embed_axis_y"))
+x_title = text("embed_axis_x", last=len(pe.conv) - 1)
+fig = vectors.bars_and_points(pe.conv, pe.linear, names, x_title, text("embed_axis_y"))
 draw(st, fig, "tr_patches_embedding")
 (k, _), (stride, _), pad = pe.kernel, pe.stride, pe.padding
 shapes = {
