@@ -9,7 +9,7 @@ from ui.cached import transformer as cached
 from ui.charts import vectors
 from ui.charts.layout import draw
 from ui.charts.overlays import over_photo
-from ui.widgets.encoder import choose_encoder, fixed_choice, untrained_note, weights_help
+from ui.widgets.encoder import RANDOM_WEIGHTS, choose_encoder, fixed_choice, untrained_note, weights_help
 from ui.widgets.header import page_header
 from vision_core import figures
 from vision_core.cnn.stages import format_shape, strongest_channels
@@ -23,7 +23,7 @@ text = page_header("tr_compare")
 
 # --- the two networks -----------------------------------------------------------------------
 vit = choose_encoder("transformer", allow_random_toggle=True, key="tr_compare_random")
-random = bool(st.session_state.get("tr_compare_random", False))
+random = bool(st.session_state.get(RANDOM_WEIGHTS, False))  # the learner's one random-weights choice
 cnn_names = [name for name, s in encoders.ENCODERS.items() if s.family == "cnn"]
 if "tr_compare_cnn" not in st.session_state:
     preferred = session.encoder_name("cnn")

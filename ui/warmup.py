@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 
+import pandas  # noqa: F401  (see start)
 import streamlit as st
 
 
@@ -21,7 +22,11 @@ def _warm_up() -> None:
 
 @st.cache_resource(show_spinner=False)
 def start() -> threading.Thread:
-    """Start the warm-up once per process (``st.cache_resource`` keeps the thread)."""
+    """Start the warm-up once per process (``st.cache_resource`` keeps the thread).
+
+    pandas is imported above, before the thread starts: the thread's UMAP import pulls pandas in,
+    and a page's Plotly figure meanwhile asked for the half-imported module ("partially
+    initialized module 'pandas' has no attribute 'Series'")."""
     thread = threading.Thread(target=_warm_up, name="umap-warm-up", daemon=True)
     thread.start()
     return thread

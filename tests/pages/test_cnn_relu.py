@@ -97,5 +97,5 @@ def test_a_missing_network_falls_back_to_lite0_in_russian():
         pytest.skip("ResNet-50's weights are on this machine: there is nothing to fall back from")
     at = open_page(PAGE, lang="ru", model_cnn="resnet50")
     assert_ok(at)
-    assert any("EfficientNet-Lite0" in i.value for i in at.info)
+    assert any("EfficientNet-Lite0" in w.value for w in at.warning)  # at the top of the page
     assert at.title[0].value.startswith("ReLU")

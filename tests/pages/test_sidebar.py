@@ -218,7 +218,30 @@ def test_a_page_without_the_trained_weights_says_it_runs_seeded_random_ones():
     assert_ok(at)
     (line,) = [e for e in at.expander if e.label.startswith("Weights:")]
     assert line.label == "Weights: DINO ViT-S/16 — untrained: random, from a fixed seed"
-    notes = " ".join(i.value for i in at.main.info)
+    notes = " ".join(w.value for w in at.main.warning)
     assert "The trained weights of **DINO ViT-S/16** are not on this machine" in notes
     page = " ".join(m.value for m in at.main.markdown)
     assert "**These are not trained weights.**" in page and "Trained by Meta AI" in page
+
+
+def test_the_random_weights_choice_is_one_for_every_page_and_shown_on_where_forced():
+    at = open_page("pages/cnn_convolution.py")
+    at.toggle(key="conv_random").set_value(True).run()
+    assert_ok(at)
+    at.switch_page("pages/cnn_pooling.py").run()  # another page: the same choice, already on
+    assert_ok(at)
+    assert at.toggle(key="pool_random").value is True
+    assert any("Untrained network" in w.value for w in at.warning)
+    at.toggle(key="pool_random").set_value(False).run()
+    at.switch_page("pages/cnn_convolution.py").run()
+    assert at.toggle(key="conv_random").value is False
+    # an encoder whose trained weights are absent (no embedded fallback outside the CNN section):
+    # the page is untrained, and its toggle says so — on, and disabled
+    at.session_state["model_transformer"] = "dino_vits16"
+    at.switch_page("pages/tr_attention.py").run()
+    assert_ok(at)
+    forced = at.toggle(key="tr_attention_random__forced")
+    assert forced.value is True and forced.disabled
+    title = at.title[0].value
+    first = at.main.warning[0].value  # the fallback note sits under the title, before the lesson
+    assert title.startswith("Attention") and "DINO ViT-S/16" in first and "not on this machine" in first

@@ -146,7 +146,8 @@ def test_layer_head_rollout_and_a_patch():
 def test_random_toggle_keep_aspect_and_a_smaller_model():
     at = open_page(PAGE, model_transformer="dino_vits16")  # the untrained path: DINO has no weights here
     at.radio(key="tr_attention_head").set_value(5).run()
-    at.toggle(key="tr_attention_random").set_value(True).run()
+    forced = at.toggle(key="tr_attention_random__forced")  # untrained already: the toggle shows it, fixed
+    assert forced.value is True and forced.disabled
     assert_ok(at)
     assert untrained_shown(at, "DINO ViT-S/16")
     at.toggle(key="tr_attention_keep_aspect").set_value(True).run()

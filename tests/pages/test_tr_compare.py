@@ -85,10 +85,13 @@ def test_missing_cnn_weights_and_the_random_toggle():
     at = open_page(PAGE, model_transformer="dino_vits16")  # the untrained path: DINO has no weights here
     at.selectbox(key="tr_compare_cnn").set_value("resnet50").run()
     assert_ok(at)
-    assert any("ResNet-50" in i.value and "EfficientNet-Lite0" in i.value for i in at.info)  # the fallback
+    assert any("ResNet-50" in w.value and "EfficientNet-Lite0" in w.value for w in at.warning)  # the fallback
     assert "resnet50-0676ba61.pth" in captions(at)
     assert at.button(key="tr_download_resnet50") is not None
-    at.toggle(key="tr_compare_random").set_value(True).run()
+    forced = at.toggle(key="tr_compare_random__forced")  # DINO's weights are absent: untrained already
+    assert forced.value is True and forced.disabled
+    at.session_state["random_weights"] = True  # what another page's random toggle leaves: one choice
+    at.run()
     assert_ok(at)
     assert untrained_shown(at, "ResNet-50") and untrained_shown(at, "DINO ViT-S/16")
     rn = trace(model("resnet50"), prepared("resnet50").tensor, keep=("layer4", "gap", "embedding", "probs"))

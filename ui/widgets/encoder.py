@@ -18,6 +18,7 @@ import streamlit as st
 from lessons import Lesson, lesson
 from ui import session
 from ui.session import Choice
+from ui.widgets.header import top_of_page
 from vision_core.engine import encoders, weights
 from vision_core.engine.models import img_focus
 from vision_core.engine.weights_status import WeightsStatus, status
@@ -183,19 +184,45 @@ def weights_line(choice: Choice) -> None:
 # ---------------------------------------------------------------------- the page's network
 
 
+RANDOM_WEIGHTS = "random_weights"  # the learner's one choice of random weights, shared by every page
+
+
+def _remember_random(key: str) -> None:
+    st.session_state[RANDOM_WEIGHTS] = bool(st.session_state[key])
+
+
+def random_toggle(key: str, text: Lesson, *, forced: bool = False) -> bool:
+    """The random-weights toggle under its page's ``key``, showing the learner's one choice (a page
+    that sets it sets it for every page). ``forced``: the trained weights are not here, so the page
+    is untrained whatever the toggle says — it is shown on and disabled, with the reason."""
+    if forced:
+        forced_help = text("random_forced")
+        st.toggle(text("random_toggle"), value=True, disabled=True, key=f"{key}__forced", help=forced_help)
+        return True
+    if RANDOM_WEIGHTS not in st.session_state:  # a page opened with its own key set starts the choice
+        st.session_state[RANDOM_WEIGHTS] = bool(st.session_state.get(key, False))
+    st.session_state[key] = st.session_state[RANDOM_WEIGHTS]
+    return st.toggle(
+        text("random_toggle"), key=key, help=text("random_help"), on_change=_remember_random, args=(key,)
+    )
+
+
 def choose_encoder(section: str, *, allow_random_toggle: bool = False, key: str = "random_weights") -> Choice:
     """The section's encoder, falling back clearly when its weights are not on this machine.
 
     CNN pages fall back to the embedded EfficientNet-Lite0; the other sections to the same
     architecture with random weights, labelled as untrained.  With ``allow_random_toggle`` the
-    learner can ask for random weights on purpose, to see that the structure comes from training.
+    learner can ask for random weights on purpose, to see that the structure comes from training;
+    the choice is one for every page (:data:`RANDOM_WEIGHTS`).
     """
     text = lesson("common", session.lang())
     name = session.encoder_name(section)
     chosen = Choice(name)
-    if allow_random_toggle and st.toggle(text("random_toggle"), key=key, help=text("random_help")):
-        chosen = Choice(name, trained=False)
     fallback = encoders.DEFAULT if section == "cnn" and name != encoders.DEFAULT else None
+    if allow_random_toggle:
+        forced = not weights_status(name).present and fallback is None  # _settled says why, on top
+        if random_toggle(key, text, forced=forced) and not forced:
+            chosen = Choice(name, trained=False)
     return _settled(chosen, fallback, text)
 
 
@@ -212,11 +239,15 @@ def _settled(chosen: Choice, fallback: str | None, notes: Lesson) -> Choice:
     s = weights_status(chosen.name)
     if chosen.trained and not s.present:
         title = chosen.encoder.title
+        top = top_of_page()  # where the learner looks first, not beside the section that asked
         if fallback is not None and weights_status(fallback).present:
-            st.info(notes(f"fallback_embedded_{s.state}", model=title, default=encoders.get(fallback).title))
+            top.warning(
+                notes(f"fallback_embedded_{s.state}", model=title, default=encoders.get(fallback).title),
+                icon=":material/swap_horiz:",
+            )
             chosen = Choice(fallback)
         else:
-            st.info(notes(f"fallback_random_{s.state}", model=title))
+            top.warning(notes(f"fallback_random_{s.state}", model=title), icon=":material/swap_horiz:")
             chosen = Choice(chosen.name, trained=False)
     if not chosen.trained:
         common = lesson("common", session.lang())

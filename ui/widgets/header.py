@@ -3,6 +3,8 @@ learner is looking, and the page's introduction."""
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
@@ -36,9 +38,19 @@ def through_app() -> None:
     itself and asks for a rerun, which runs ``app.py`` and opens the same page (the same URL
     path, so the same page) in the app's own navigation. Checked in a real browser on a fresh
     server (tests/browser/test_deep_links.py)."""
+    _top.slot = None  # a new run: no slot until this page's header makes one
     if not _app_has_run and PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+_top = threading.local()  # this script run's slot under the page title (scripts run one per thread)
+
+
+def top_of_page():
+    """The slot under this page's title, for what the learner must see first (an encoder that fell
+    back to another); the page itself when the page has no header."""
+    return getattr(_top, "slot", None) or st
 
 
 def page_header(page_id: str, *, intro: bool = True) -> Lesson:
@@ -46,6 +58,7 @@ def page_header(page_id: str, *, intro: bool = True) -> Lesson:
     through_app()
     text = lesson(page_id, session.lang())
     st.title(text("title"))
+    _top.slot = st.container()
     photo_error_banner()
     if intro:
         st.markdown(text("intro"))
