@@ -14,6 +14,7 @@ SECTIONS = {
     "transformer": {"en": "Transformer", "ru": "Трансформер"},
     "embeddings": {"en": "Embeddings", "ru": "Эмбеддинги"},
     "training": {"en": "Train it yourself", "ru": "Обучите сами"},
+    "why": {"en": "Why?", "ru": "Почему?"},
 }
 
 
@@ -178,6 +179,42 @@ PAGES: tuple[PageInfo, ...] = (
         "pages/train_objectives.py",
         ":material/join:",
         {"en": "2 · Three objectives", "ru": "2 · Три цели обучения"},
+    ),
+    # -- why: what in the photo made the encoder answer as it did (issue 12) --
+    PageInfo(
+        "why_prediction",
+        "why",
+        "pages/why_prediction.py",
+        ":material/target:",
+        {"en": "1 · Why this prediction", "ru": "1 · Почему такой ответ"},
+    ),
+    PageInfo(
+        "why_channel",
+        "why",
+        "pages/why_channel.py",
+        ":material/filter_center_focus:",
+        {"en": "2 · What a channel looks for", "ru": "2 · Что ищет канал"},
+    ),
+    PageInfo(
+        "why_perturb",
+        "why",
+        "pages/why_perturb.py",
+        ":material/tune:",
+        {"en": "3 · Perturbation lab", "ru": "3 · Лаборатория искажений"},
+    ),
+    PageInfo(
+        "why_alike",
+        "why",
+        "pages/why_alike.py",
+        ":material/join_left:",
+        {"en": "4 · Why these two look alike", "ru": "4 · Почему они похожи"},
+    ),
+    PageInfo(
+        "why_layers",
+        "why",
+        "pages/why_layers.py",
+        ":material/stacked_line_chart:",
+        {"en": "5 · Layer by layer", "ru": "5 · Слой за слоем"},
     ),
 )
 

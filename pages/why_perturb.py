@@ -1,0 +1,119 @@
+"""Why 3 · Perturbation lab: cover, crop, shift, rotate, blur or recolour the picture the network
+sees and watch the first feature maps (CNN) or the CLS attention (ViT), the top-5 and the
+embedding's cosine similarity to the original's move; then how invariant the embedding is to a
+shift and to a rotation, swept in one batched forward pass each."""
+
+import streamlit as st
+
+from ui import session
+from ui.cached import why_perturb as cached
+from ui.charts.attention import map_over_photo
+from ui.charts.layout import draw
+from ui.charts.why_perturb import maps_before_after, similarity_curve
+from ui.widgets.encoder import choose_encoder
+from ui.widgets.header import page_header
+from ui.widgets.why_perturb import perturbation_controls
+from vision_core.cnn.stages import format_shape
+from vision_core.why.perturb import first_below, peak_patch
+
+text = page_header("why_perturb")
+choice = choose_encoder("why")
+subject, spec = session.subject(choice), choice.encoder
+picture, fill = cached.network_pixels(subject), cached.fill(subject)
+
+# --- the controls ---------------------------------------------------------------------------
+st.header(text("controls_heading"))
+st.markdown(
+    text("controls_text", width=picture.shape[1], height=picture.shape[0], r=fill[0], g=fill[1], b=fill[2])
+)
+p = perturbation_controls(text, picture, fill, key="why_perturb")
+c = cached.moved(subject, p)
+
+# --- what the network sees and how far its vector moved ---------------------------------------
+st.header(text("seen_heading"))
+before_col, after_col, number_col = st.columns([1, 1, 1])
+before_col.image(picture, caption=text("original_caption"), width="stretch")
+after_col.image(c.pixels, caption=text("perturbed_caption"), width="stretch")
+number_col.metric(text("cosine_label"), text.num(c.cosine, ".3f"))
+number_col.markdown(text("cosine_null" if p.is_null else "cosine_text", cos=c.cosine, model=spec.title))
+
+if c.maps_before is not None and c.maps_after is not None and c.first_cosine is not None:
+    st.header(text("maps_heading"))
+    shape = format_shape(c.first_shape or ())
+    says = {
+        "step": c.first_step,
+        "shape": shape,
+        "n": len(c.channels),
+        "first": c.first_cosine,
+        "cos": c.cosine,
+    }
+    st.markdown(text("maps_text", **says))
+    if not p.is_null:
+        st.markdown(text("maps_more" if c.first_cosine < c.cosine else "maps_less", **says))
+    titles = [text("channel_title", channel=ch) for ch in c.channels]
+    maps_before_after(c.maps_before, c.maps_after, titles, (text("before_row"), text("after_row")))
+elif c.cls_before is not None and c.cls_after is not None:
+    st.header(text("attention_heading"))
+    last = len(c.cls_before) - 1
+    st.session_state["why_perturb_layer"] = min(int(st.session_state.get("why_perturb_layer", last)), last)
+    layer = st.slider(text("layer_label", last=last), 0, last, key="why_perturb_layer")
+    (r0, c0), (r1, c1) = peak_patch(c.cls_before[layer]), peak_patch(c.cls_after[layer])
+    st.markdown(text("attention_text", layer=layer))
+    left, right = st.columns(2)
+    map_over_photo(left, picture, c.cls_before[layer], text("attention_before", layer=layer))
+    map_over_photo(right, c.pixels, c.cls_after[layer], text("attention_after", layer=layer))
+    peak = "peak_same" if (r0, c0) == (r1, c1) else "peak_moved"
+    st.markdown(text(peak, r0=r0, c0=c0, r1=r1, c1=c1))
+
+st.header(text("top_heading"))
+if c.top_before and c.top_after and c.before_after is not None:
+    first, (was, now) = c.top_before[0], c.before_after
+    if c.top_after[0].index == first.index:
+        st.markdown(text("top_same", label=first.label, before=was, after=now))
+    else:
+        st.markdown(
+            text(
+                "top_changed",
+                before_label=first.label,
+                after_label=c.top_after[0].label,
+                before=was,
+                after=now,
+            )
+        )
+    for column, top, caption in zip(
+        st.columns(2), (c.top_before, c.top_after), ("top_original", "top_perturbed"), strict=True
+    ):
+        column.markdown(text(caption))
+        for pred in top:
+            column.progress(
+                pred.probability, text=text("top_row", label=pred.label, probability=pred.probability)
+            )
+else:
+    st.info(text("no_classifier", model=spec.title))
+
+# --- how invariant is the embedding? ----------------------------------------------------------
+st.header(text("sweep_heading"))
+st.markdown(text("sweep_intro"))
+threshold = st.slider(text("threshold_label"), 0.5, 0.99, 0.9, 0.01, key="why_perturb_threshold")
+names = (text("curve_name"), text("threshold_name", threshold=threshold), text("below_name"))
+for kind, column in zip(("shift", "angle"), st.columns(2), strict=True):
+    with st.spinner(text("sweep_wait")):
+        s = cached.sweep(subject, kind)
+    reading = first_below(s, threshold)
+    column.subheader(text(f"{kind}_title"))
+    figure = similarity_curve(s, reading, threshold, names, text(f"{kind}_axis"), text("cos_axis"))
+    draw(column, figure, f"why_perturb_{kind}_sweep")
+    says = {
+        "threshold": threshold,
+        "lowest": reading.lowest,
+        "lowest_at": reading.lowest_at,
+        "reach": reading.reach,
+    }
+    if reading.below_at is None:
+        column.markdown(text(f"{kind}_never", **says))
+    else:
+        column.markdown(text(f"{kind}_below", at=reading.below_at, below=reading.below_cosine, **says))
+    if kind == "angle":
+        column.markdown(text("angle_flip", flip=s.at(180.0)))
+    column.caption(text("sweep_note", count=len(s.values)))
+st.markdown(text("takeaway"))
