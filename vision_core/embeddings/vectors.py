@@ -2,6 +2,7 @@
 
 The syllabus's three ways to turn a C×H×W grid into one vector, L2 normalisation, and cosine
 similarity.  For the embedding lab: :func:`embed` turns many photos into vectors in batches,
+on ONNX Runtime where :mod:`vision_core.embeddings.onnx_engine` writes the network as a graph, else
 through the folded copy of :mod:`vision_core.embeddings.folding`.
 """
 
@@ -19,7 +20,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from vision_core.embeddings import folding
+from vision_core.embeddings import folding, onnx_engine
 from vision_core.engine import encoders
 
 
@@ -110,12 +111,14 @@ def embed(
     ``images`` may be a generator: only a couple of batches of photos are held at a time, and the
     next batch is decoded and prepared in a background thread while the network runs the current
     one.  ``on_progress`` is called (in the caller's thread) with (photos done, ``total``) after
-    each batch.  ``fast`` runs the folded copy of :mod:`vision_core.embeddings.folding` (the same vectors
-    within float tolerance; the tests check it).
+    each batch.  ``fast`` runs the fastest engine there is for the network
+    (:func:`vision_core.embeddings.onnx_engine.fastest`: ONNX Runtime on the folded graph, else the
+    folded PyTorch copy; the same vectors within float tolerance, the tests check it); without it,
+    the model's own ``forward_features``.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    net = folding.inference_copy(model) if fast else folding.PlainFeatures(model)
+    net = onnx_engine.fastest(model) if fast else folding.PlainFeatures(model)
     if total is None and hasattr(images, "__len__"):
         total = len(images)  # type: ignore[arg-type]
     vectors: list[np.ndarray] = []

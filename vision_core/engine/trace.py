@@ -13,9 +13,12 @@ by many learners (Streamlit's ``st.cache_resource``) carries no per-user state: 
 trace the same model at the same moment, each seeing only its own steps.  This is
 TransformerLens's ``HookPoint`` idea without the hooks.
 
-Stored tensors are ``detach()``-ed views, not copies: our models do nothing in place, and every
-stored tensor's version counter is checked at the end of the trace, so an in-place change that
-would have corrupted a stored step is an error rather than a silent wrong picture.
+Stored tensors are the outputs themselves (``detach()``-ed where autograd tracks them), never
+copies: our models do nothing in place, and every stored tensor's version counter is checked at
+the end of the trace, so an in-place change that would have corrupted a stored step is an error
+rather than a silent wrong picture.  What a trace costs beyond the plain forward pass is then the
+memory its kept steps hold and a few microseconds of bookkeeping per step (the module names of a
+model are worked out once, each layer's arithmetic once per input size; ``bench/bench_trace.py``).
 """
 
 from __future__ import annotations
@@ -145,15 +148,54 @@ class _StopTrace(Exception):
     """Raised inside the forward pass once every step asked for has been recorded."""
 
 
+# For every module of a model: id(module) -> dotted name, and id(module) -> weak reference (to tell
+# a module from a newer one that got the id of a freed one).  Made once per model object: walking a
+# model's 248 modules (EfficientNet-Lite0) on every trace cost half a millisecond.  A module missing
+# from the map, or an id now held by another module, makes the map again, so a changed model is
+# never named from a stale map.
+ModuleNames = tuple[dict[int, str], dict[int, weakref.ref]]
+_NAMES: weakref.WeakKeyDictionary[nn.Module, ModuleNames] = weakref.WeakKeyDictionary()
+
+
+def _module_names(model: nn.Module, refresh: bool = False) -> ModuleNames:
+    found = None if refresh else _NAMES.get(model)
+    if found is None:
+        modules = list(model.named_modules())
+        found = ({id(m): name for name, m in modules}, {id(m): weakref.ref(m) for _, m in modules})
+        _NAMES[model] = found
+    return found
+
+
 class _Recorder:
+    """Collects the steps of one forward pass.
+
+    The bookkeeping of a kept step (its sources, its arithmetic, the ``Step`` itself) waits in
+    ``_pending`` until the forward pass is over or a step that keeps no value comes: done between
+    two large kernels, each step's few dict look-ups ran on cold caches and cost ~14 µs, five times
+    what they cost in one go afterwards (``bench/bench_trace.py``).  Only the version counter is
+    read at once, so an in-place change made after the step ran is still caught.  A kept step holds
+    its output (and its inputs) anyway, so waiting holds no extra memory; a step that keeps no value
+    is booked at once, as before, and its output is free to go.  ``steps`` books what waits first.
+    """
+
     def __init__(self, model: nn.Module, keep: list[str] | None, stop_after: set[str] | None):
-        self.names = {id(m): name for name, m in model.named_modules()}
+        self.model = model
+        self.names, self._modules = _module_names(model)
         self.keep = keep
         self.stop_after = set(stop_after) if stop_after else None
-        self.steps: dict[str, Step] = {}
+        self._steps: dict[str, Step] = {}
+        # kept steps not booked yet: (module, name, output, inputs, output's version when recorded)
+        self._pending: list[tuple[nn.Module, str, torch.Tensor, tuple[torch.Tensor, ...], int]] = []
         self.versions: list[tuple[torch.Tensor, int, str]] = []
         # which step produced a tensor: id -> (weak reference, step name)
         self.producer: dict[int, tuple[weakref.ref, str]] = {}
+
+    @property
+    def steps(self) -> dict[str, Step]:
+        """Every step recorded so far, in the order they ran."""
+        if self._pending:
+            self._book_pending()
+        return self._steps
 
     def source_of(self, t: torch.Tensor) -> str | None:
         entry = self.producer.get(id(t))
@@ -164,30 +206,75 @@ class _Recorder:
     def add_input(self, x: torch.Tensor) -> None:
         self._store("input", "input", x, {}, ())
 
-    def add(self, module: nn.Module, output: torch.Tensor, inputs: tuple[torch.Tensor, ...]) -> None:
+    def name_of(self, module: nn.Module) -> str:
         name = self.names.get(id(module))
-        if name is None:
-            raise RuntimeError(f"{type(module).__name__} records a step but is not part of the traced model")
-        sources = tuple(s for s in (self.source_of(t) for t in inputs) if s is not None)
-        step_meta = getattr(module, "step_meta", None)  # traced layers say their arithmetic
-        meta = step_meta(inputs, output) if step_meta is not None else {}
-        self._store(name, getattr(module, "kind", "step"), output, meta, sources)
+        if name is None or self._modules[id(module)]() is not module:  # new to the map: walk again
+            self.names, self._modules = _module_names(self.model, refresh=True)
+            name = self.names.get(id(module))
+            if name is None:
+                raise RuntimeError(
+                    f"{type(module).__name__} records a step but is not part of the traced model"
+                )
+        return name
+
+    def add(self, module: nn.Module, output: torch.Tensor, inputs: tuple[torch.Tensor, ...]) -> None:
+        name = self.name_of(module)
+        if self.keep is None or _matches(name, getattr(module, "kind", "step"), self.keep):
+            self._pending.append((module, name, output, inputs, output._version))
+        else:
+            if self._pending:  # its sources may be among them
+                self._book_pending()
+            self._book(module, name, output, inputs, None)
         if self.stop_after is not None:
             self.stop_after.discard(name)
             if not self.stop_after:
                 raise _StopTrace
 
+    def _book_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        for entry in pending:
+            self._book(*entry)
+
+    def _book(
+        self,
+        module: nn.Module,
+        name: str,
+        output: torch.Tensor,
+        inputs: tuple[torch.Tensor, ...],
+        version: int | None,
+    ) -> None:
+        """Store one step; ``version`` is its output's version counter when kept, else ``None``."""
+        producer = self.producer
+        sources = []
+        for t in inputs:
+            entry = producer.get(id(t))
+            if entry is not None and entry[0]() is t:
+                sources.append(entry[1])
+        step_meta = getattr(type(module), "step_meta", None)  # traced layers say their arithmetic
+        meta = step_meta(module, inputs, output) if step_meta is not None else {}
+        self._put(name, getattr(module, "kind", "step"), output, meta, tuple(sources), version)
+
     def _store(self, name: str, kind: str, t: torch.Tensor, meta: dict, sources: tuple[str, ...]) -> None:
-        if name in self.steps:
+        kept = self.keep is None or _matches(name, kind, self.keep)
+        self._put(name, kind, t, meta, sources, t._version if kept else None)
+
+    def _put(
+        self, name: str, kind: str, t: torch.Tensor, meta: dict, sources: tuple[str, ...], version: int | None
+    ) -> None:
+        steps = self._steps
+        if name in steps:
             raise RuntimeError(f"step {name!r} ran twice in one forward pass: a module is shared")
         value = None
-        if self.keep is None or _matches(name, kind, self.keep):
-            value = t.detach()
-            self.versions.append((value, value._version, name))
-        self.steps[name] = Step(name, kind, tuple(t.shape), value, meta, sources)
+        if version is not None:
+            # a tensor outside autograd is stored as it is (detach() would only make an alias of it)
+            value = t.detach() if t.requires_grad else t
+            self.versions.append((value, version, name))
+        steps[name] = Step(name, kind, tuple(t.shape), value, meta, sources)
         self.producer[id(t)] = (weakref.ref(t), name)
 
     def check_versions(self) -> None:
+        if self._pending:
+            self._book_pending()
         for value, version, name in self.versions:
             if value._version != version:
                 raise RuntimeError(f"step {name!r} was changed in place after it was recorded")
