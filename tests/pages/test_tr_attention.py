@@ -156,8 +156,7 @@ def test_random_toggle_keep_aspect_and_a_smaller_model():
     assert views.grid == (14, 21)
     assert spread_line(views.cls[11, 5]) in captions(at)
     # DeiT-Tiny has 3 heads: the chosen head 5 must come back into range
-    at.session_state["model_transformer"] = "deit_tiny"  # what the sidebar's encoder picker writes
-    at.run()
+    at.selectbox(key="model_transformer__en").set_value("deit_tiny").run()  # the sidebar's encoder picker
     assert_ok(at)
     assert at.radio(key="tr_attention_head").value == 2
     views = attention_views(traced("deit_tiny", ATTENTION_KEEP, keep_aspect=True), 16)

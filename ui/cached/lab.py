@@ -21,7 +21,7 @@ from lessons import lesson
 from ui import session
 from ui.cached import core
 from ui.cached.core import PHOTO_TTL
-from ui.gallery import digest
+from ui.gallery import digest, file_vectors
 from ui.session import Choice
 from vision_core.embeddings import neighbours, projection
 from vision_core.embeddings import vectors as embeddings
@@ -50,9 +50,11 @@ def vectors(items: Sequence[GalleryItem], choice: Choice, *, progress: bool = Tr
     memo: dict[str, np.ndarray] = st.session_state.setdefault("lab_vectors_memo", {})
     if memo_key in memo:
         return memo[memo_key]
-    found: dict[str, np.ndarray] = {}
+    found: dict[str, np.ndarray] = file_vectors(items, choice)  # read from a vectors file: no photo
     missing: list[GalleryItem] = []
     for it in items:
+        if it.key in found:
+            continue
         try:
             found[it.key] = _vector(it.key, choice.name, choice.trained)
         except LookupError:

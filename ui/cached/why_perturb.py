@@ -34,8 +34,7 @@ def fill(subject: Subject) -> tuple[int, int, int]:
 def original(subject: Subject) -> Response:
     """The unchanged picture's response (full precision: every perturbed picture is compared with it)."""
     network, pixels = core.model(subject.choice), network_pixels(subject)
-    with core.torch_threads():
-        return perturb.respond(network, subject.choice.encoder, pixels)
+    return perturb.respond(network, subject.choice.encoder, pixels)
 
 
 def _small(a: np.ndarray | None) -> np.ndarray | None:
@@ -48,8 +47,7 @@ def moved(subject: Subject, p: Perturbation) -> Comparison:
     encoder = subject.choice.encoder
     base = original(subject)
     network, pixels = core.model(subject.choice), perturb.perturb(network_pixels(subject), p, fill(subject))
-    with core.torch_threads():
-        response = perturb.respond(network, encoder, pixels)
+    response = perturb.respond(network, encoder, pixels)
     channels = (
         perturb.strongest_channels(base.first_maps, SHOWN_CHANNELS) if base.first_maps is not None else ()
     )
@@ -61,5 +59,4 @@ def moved(subject: Subject, p: Perturbation) -> Comparison:
 def sweep(subject: Subject, kind: SweepKind) -> Sweep:
     """The embedding's similarity to the original's over a sweep of shifts or angles (one batched pass)."""
     network, pixels = core.model(subject.choice), network_pixels(subject)
-    with core.torch_threads():
-        return perturb.sweep(network, subject.choice.encoder, pixels, kind)
+    return perturb.sweep(network, subject.choice.encoder, pixels, kind)

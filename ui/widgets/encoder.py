@@ -34,8 +34,8 @@ def weights_status(name: str) -> WeightsStatus:
     return status(encoders.get(name).weights)
 
 
-def _words() -> Lesson:
-    return lesson("encoders", session.lang())
+def _words(lang: str | None = None) -> Lesson:
+    return lesson("encoders", lang or session.lang())
 
 
 def size_words(s: WeightsStatus, words: Lesson) -> str:
@@ -64,16 +64,17 @@ def _values(s: WeightsStatus, words: Lesson) -> dict[str, str]:
     }
 
 
-def need_text(name: str) -> str:
+def need_text(name: str, lang: str | None = None) -> str:
     """A few words for the picker: what using ``name``'s trained weights costs here."""
-    words = _words()
+    words = _words(lang)
     s = weights_status(name)
     return words(f"need_{s.state}", **_values(s, words))
 
 
-def picker_label(name: str) -> str:
-    """The picker's line for ``name``: its title and what its weights need."""
-    return _words()("picker_label", model=encoders.get(name).title, need=need_text(name))
+def picker_label(name: str, lang: str | None = None) -> str:
+    """The picker's line for ``name``: its title and what its weights need (in ``lang``, or the
+    session's language)."""
+    return _words(lang)("picker_label", model=encoders.get(name).title, need=need_text(name, lang))
 
 
 def state_sentence(s: WeightsStatus) -> str:

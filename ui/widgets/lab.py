@@ -21,6 +21,7 @@ from vision_core import samples
 from vision_core.embeddings import projection
 from vision_core.embeddings import vectors as embeddings
 from vision_core.embeddings.gallery import AUGMENT_KINDS, GalleryItem, item_from_bytes
+from vision_core.engine import encoders
 from vision_core.engine.preprocess import ImageError
 
 
@@ -43,8 +44,8 @@ def gallery_and_vectors(
 ) -> tuple[list[GalleryItem], Choice, np.ndarray]:
     """The gallery, the encoder and the (N, D) vectors, with the status line under the encoder."""
     text = lesson("emb_common", session.lang())
-    items = gallery.current_gallery()
     choice = lab_encoder(random_key)
+    items = for_encoder(gallery.current_gallery(), choice)
     st.caption(
         text(
             "status_full",
@@ -55,6 +56,26 @@ def gallery_and_vectors(
     )
     too_few_photos(items, min_photos)
     return items, choice, cached.vectors(items, choice)
+
+
+def for_encoder(items: list[GalleryItem], choice: Choice) -> list[GalleryItem]:
+    """The gallery's photos ``choice`` can give vectors to, saying which photos of a vectors file
+    are left out (their vectors were made by another encoder, and there is no photo to embed)."""
+    kept, left_out = gallery.for_encoder(items, choice)
+    text = lesson("emb_gallery", session.lang())
+    for model, n in left_out.items():
+        shown = {"file_model": encoders.get(model).title, "model": encoder_title(choice)}
+        st.info(text("file_left_out", n=n, **shown), icon=":material/visibility_off:")
+    return kept
+
+
+def photos_only(items: list[GalleryItem]) -> list[GalleryItem]:
+    """The gallery without the photos of vectors files (for pages that run several encoders)."""
+    kept = [it for it in items if gallery.file_model(it) is None]
+    if len(kept) < len(items):
+        text = lesson("emb_gallery", session.lang())
+        st.info(text("file_photos_only", n=len(items) - len(kept)), icon=":material/visibility_off:")
+    return kept
 
 
 # --- the gallery page's widgets -----------------------------------------------------------------
@@ -108,8 +129,11 @@ def upload_box() -> None:
         max_upload_size=gallery.UPLOAD_MB,
         help=text("upload_help"),
     )
-    added = gallery.add_uploads(files or [])
-    lab = gallery.lab_session()
+    files, lab = files or [], gallery.lab_session()
+    before = set(lab.seen_files)
+    added = gallery.add_uploads([f for f in files if not gallery.is_vector_file(f.name)])
+    vector_files = [f for f in files if gallery.is_vector_file(f.name)]
+    added += gallery.add_vector_files(vector_files, keep_report=lab.seen_files != before)
     if added:
         st.success(text("upload_added", n=added))
     if lab.skipped:
@@ -133,7 +157,9 @@ def gallery_table(items: list[GalleryItem]) -> None:
             "photo": [cached.thumbnail_uri(it) if show_thumbs else None for it in items],
             "name": [it.name for it in items],
             "label": [it.label for it in items],
-            "source": [text(f"source_{it.source}") for it in items],
+            "source": [
+                text("source_file" if gallery.file_model(it) else f"source_{it.source}") for it in items
+            ],
             "made": [it.augmentation.describe() if it.augmentation else "" for it in items],
         }
     )

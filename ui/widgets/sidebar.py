@@ -6,6 +6,8 @@ It is drawn by ``app.py`` on every run, so the choices hold across pages.
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from lessons import LANGUAGES, lesson
@@ -50,7 +52,7 @@ def _encoder_picker(section: str, text) -> None:
         session.encoders_for(section),
         session.DEFAULT_ENCODERS[section],
         label=text("model_label"),
-        format_func=picker_label,
+        format_func=functools.partial(picker_label, lang=session.lang()),  # bound: a test formats it too
     )
     st.caption(encoders.get(name).summary)
     st.caption(provenance(name))
