@@ -13,3 +13,14 @@ def _private_torch_home(tmp_path_factory):
     mp.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch_home")))
     yield
     mp.undo()
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Each test computes with the server's torch thread count (ui.cached.core.FORWARD_THREADS =
+    1), as the pages it compares with do: a different count changes the last bits of a sum, and
+    exact comparisons (a training run, a probe's score) then depended on what an earlier test set."""
+    import torch
+
+    torch.set_num_threads(1)
+    yield

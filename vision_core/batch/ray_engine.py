@@ -17,6 +17,7 @@ for a folder, the photos at the same path (shared storage); a zip travels with t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -184,8 +185,51 @@ def embed_ray(
         context.enable_progress_bars, context.execution_options.preserve_order = before
         run.finish()
         if started:
-            ray.shutdown()
+            _stop_ray()
     return run.summary
+
+
+def _descendants() -> set[int]:
+    """This process's child processes and theirs, read from /proc (Linux; empty elsewhere)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found: set[int] = set()
+    todo = [os.getpid()]
+    while todo:
+        parent = todo.pop()
+        children = {pid for pid, pp in parents.items() if pp == parent} - found
+        found |= children
+        todo += children
+    return found
+
+
+def _stop_ray(grace_s: float = 30.0) -> None:
+    """Shut down the Ray this run started, and end any of its processes still alive after
+    ``grace_s`` (on a busy machine an actor told to stop can outlive ``ray.shutdown``)."""
+    import signal
+    import time
+
+    import ray
+
+    started = _descendants()
+    ray.shutdown()
+    deadline = time.monotonic() + grace_s
+    while (left := started & _descendants()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in started & _descendants():
+            with contextlib.suppress(OSError):
+                os.kill(pid, sig)
+        time.sleep(1.0)
+        for pid in list(left):
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, os.WNOHANG)
 
 
 def _write(run: Run, batch: dict[str, np.ndarray]) -> None:
