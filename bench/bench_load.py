@@ -36,11 +36,8 @@ import contextlib
 import io
 import os
 import random
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -56,7 +53,9 @@ from websockets.asyncio.client import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+SERVER_LOG = ROOT / "artifacts" / "bench_load_server.log"
 
+from tests.served import cpu_seconds, served  # noqa: E402
 from vision_core import samples  # noqa: E402
 
 # (page id, label of the control moved there): three lesson pages and one lab page
@@ -68,7 +67,6 @@ WALK = (
 )
 QUICK_WALK = WALK[:1] + WALK[3:]
 TIMEOUT = 600  # seconds one interaction may take before the run is called failed
-TICK = os.sysconf("SC_CLK_TCK")
 FINISHED = ForwardMsg.ScriptFinishedStatus
 
 
@@ -82,8 +80,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """utime + stime of the server process (all its threads), in seconds."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICK
+        return cpu_seconds(self.pid)
 
     def status(self, name: str) -> int:
         """A ``/proc/<pid>/status`` memory line (``VmHWM``, ``VmRSS``) in bytes."""
@@ -93,57 +90,11 @@ class Server:
         raise KeyError(name)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def served_app(env_extra: dict[str, str]) -> Iterator[Server]:
-    port = _free_port()
-    log_path = ROOT / "artifacts" / "bench_load_server.log"
-    log_path.parent.mkdir(exist_ok=True)
-    log = open(log_path, "w")  # noqa: SIM115 (open for the server's life)
-    command = [
-        str(ROOT / ".venv" / "bin" / "streamlit"),
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **env_extra}
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"streamlit did not start; see {log_path}")
-        time.sleep(0.3)
-    try:
-        yield Server(url, proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    """The app as ``make run`` serves it (tests/served.py), its log in artifacts/."""
+    with served(env=env_extra, log=SERVER_LOG) as app:
+        yield Server(app.url, app.pid)
 
 
 # --- one learner --------------------------------------------------------------------------------
@@ -490,7 +441,7 @@ def main() -> None:
             phases = asyncio.run(run_class(server, n, walk_pages, args.jitter))
             report(n, phases, server, warm)
             time.sleep(2)  # the learners have closed their connections: Streamlit releases them
-            log = (ROOT / "artifacts" / "bench_load_server.log").read_text()
+            log = SERVER_LOG.read_text()
             released = log.count("session ended:")
             print(f"  sessions released on disconnect (server log): {released} of {n + 1} (with the warm-up)")
     load = os.getloadavg()

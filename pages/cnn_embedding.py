@@ -12,11 +12,10 @@ from ui.charts.layout import draw
 from ui.charts.tables import lesson_table
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
-from ui.widgets.photo_source import photo_source
+from ui.widgets.photo_source import second_photo
 from vision_core.cnn import squeeze
 from vision_core.cnn.stages import format_shape, strongest_channels
 from vision_core.embeddings.vectors import cosine_similarity, describe_vector, global_pools, pooled_lengths
-from vision_core.engine.preprocess import ImageError
 from vision_core.predictions import top_k
 
 SHOW = 4
@@ -88,25 +87,7 @@ else:
 # --- a second photo -----------------------------------------------------------------------
 st.header(text("compare_heading"))
 st.markdown(text("compare_intro"))
-wording = {k: text(k) for k in ("source_sample", "source_upload", "sample_label", "upload_label")}
-second, _ = photo_source(
-    "emb_source",
-    sources=("sample", "upload"),
-    default_sample="coffee",
-    label=text("source_label"),
-    wording=wording,
-    upload_key="emb_upload",
-    sample_key="emb_sample",
-)
-if second is None:
-    st.caption(text("upload_wait"))
-else:
-    try:
-        core.photo(second)  # the same checks as the sidebar's upload
-    except ImageError as error:
-        message = text("second_error", label=second.label, message=error.message, hint=error.hint)
-        st.error(message, icon=":material/broken_image:")
-        second = None
+second = second_photo(text, "emb")
 if second is not None:
     tr2 = core.traced(subject.replace(photo=second), keep=("embedding", "probs"), precision="float32")
     a, b, c = st.columns([1, 1, 2])

@@ -6,16 +6,14 @@ patch in the other photo."""
 import streamlit as st
 
 from ui import session
-from ui.cached import core
 from ui.cached import why_alike as cached
 from ui.charts.layout import draw
 from ui.charts.tables import lesson_table
 from ui.charts.why_alike import matches_figure, pair_over_photos
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
-from ui.widgets.photo_source import photo_source
+from ui.widgets.photo_source import second_photo
 from vision_core.cnn.stages import format_shape
-from vision_core.engine.preprocess import ImageError
 from vision_core.why import alike
 
 TOP = 5  # cells listed
@@ -25,18 +23,8 @@ subject, spec = session.subject(choice), choice.encoder
 
 # --- the second photo -----------------------------------------------------------------------
 st.header(text("second_heading"))
-wording = {k: text(k) for k in ("source_sample", "source_upload", "sample_label", "upload_label")}
-second, _ = photo_source(
-    "why_alike_source", sources=("sample", "upload"), default_sample="coffee", label=text("source_label"),
-    wording=wording, upload_key="why_alike_upload", sample_key="why_alike_sample",
-)  # fmt: skip
+second = second_photo(text, "why_alike")
 if second is None:
-    st.caption(text("upload_wait"))
-    st.stop()
-try:
-    core.photo(second)  # the same checks as the sidebar's upload
-except ImageError as error:
-    st.error(text("second_error", label=second.label, message=error.message, hint=error.hint))
     st.stop()
 other = subject.replace(photo=second)
 pictures = (cached.pixels(subject), cached.pixels(other))

@@ -11,8 +11,7 @@ from ui.charts.layout import draw
 from ui.charts.why_prediction import map_over_photo, maps_side_by_side
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
-from ui.widgets.photo_source import photo_source
-from vision_core.engine.preprocess import ImageError
+from ui.widgets.photo_source import second_photo
 from vision_core.predictions import top_k
 from vision_core.why import cam, occlusion
 
@@ -39,18 +38,8 @@ if spec.has_classifier:
 else:
     kind = "similarity"
     st.markdown(text("target_similarity", model=spec.title))
-    wording = {k: text(k) for k in ("source_sample", "source_upload", "sample_label", "upload_label")}
-    second, _ = photo_source(
-        "why_source", sources=("sample", "upload"), default_sample="coffee", label=text("source_label"),
-        wording=wording, upload_key="why_upload", sample_key="why_sample",
-    )  # fmt: skip
+    second = second_photo(text, "why")
     if second is None:
-        st.caption(text("upload_wait"))
-        st.stop()
-    try:
-        core.photo(second)  # the same checks as the sidebar's upload
-    except ImageError as error:
-        st.error(text("second_error", label=second.label, message=error.message, hint=error.hint))
         st.stop()
     if second.key == subject.photo.key:
         st.info(text("same_photo"))

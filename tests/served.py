@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,13 +49,16 @@ class Served:
 
 
 @contextlib.contextmanager
-def served(*extra: str) -> Iterator[Served]:
-    """``make run``'s command (plus ``extra`` options) on a free port; stopped on exit."""
+def served(*extra: str, env: Mapping[str, str] | None = None, log: Path | None = None) -> Iterator[Served]:
+    """``make run``'s command (plus ``extra`` options and ``env`` variables) on a free port, its
+    output in ``log`` (kept) or in a file of the fresh home (gone with it); stopped on exit."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="encoder-lens-home-") as home:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
-        env.update(HOME=home, XDG_CONFIG_HOME=str(Path(home) / ".config"), PYTHONUNBUFFERED="1")
-        log = Path(home) / "server.log"
+        variables = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+        variables.update(HOME=home, XDG_CONFIG_HOME=str(Path(home) / ".config"), PYTHONUNBUFFERED="1")
+        variables.update(env or {})
+        log = log or Path(home) / "server.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "w") as out:
             proc = subprocess.Popen(
                 [
@@ -71,7 +74,7 @@ def served(*extra: str) -> Iterator[Served]:
                     *extra,
                 ],
                 cwd=ROOT,
-                env=env,
+                env=variables,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )

@@ -7,26 +7,17 @@ Screenshots go to ``artifacts/screenshots/`` for a person to look at.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.served import served
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
 START_TIMEOUT = 90  # seconds for the server to answer its health check
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -37,56 +28,10 @@ def app_url():
 
 @contextlib.contextmanager
 def served_app(log_name: str):
-    """A fresh ``streamlit run app.py`` on a free loopback port, stopped on exit."""
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    """A fresh server, as ``make run`` serves it (tests/served.py), its log kept in artifacts/."""
     _ensure_dirs()
-    log = open(ROOT / "artifacts" / f"{log_name}.log", "w")  # noqa: SIM115 (open for the server's life)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"streamlit did not start; see {ROOT / 'artifacts' / f'{log_name}.log'}")
-        time.sleep(0.5)
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with served(log=ROOT / "artifacts" / f"{log_name}.log") as app:
+        yield app.url
 
 
 def _ensure_dirs() -> None:

@@ -92,24 +92,15 @@ _DOT_DECIMAL = re.compile(r"(?<![\w./])(?<![A-Za-z]-)\d+\.\d+(?![\w./])")
 _COUNTED = re.compile(r"(?<![\w.,])(\d+(?:[\u202f ]\d{3})*)\s+([а-яё]+)", re.IGNORECASE)
 
 
+PROSE_KINDS = ("markdown", "caption", "title", "header", "subheader", "info", "warning", "success", "error")
+LABELLED_KINDS = ("slider", "selectbox", "radio", "toggle", "checkbox", "number_input", "button")
+
+
 def shown_texts(at: AppTest) -> list[str]:
     """Every piece of prose on the page: Markdown, captions, headings, notes, metrics, widget labels."""
-    texts = []
-    for kind in (
-        "markdown",
-        "caption",
-        "title",
-        "header",
-        "subheader",
-        "info",
-        "warning",
-        "success",
-        "error",
-    ):
-        texts += [str(e.value) for e in getattr(at, kind)]
+    texts = [str(e.value) for kind in PROSE_KINDS for e in getattr(at, kind)]
     texts += [f"{m.label} {m.value}" for m in at.metric]
-    for kind in ("slider", "selectbox", "radio", "toggle", "checkbox", "number_input", "button"):
-        texts += [str(w.label) for w in getattr(at, kind)]
+    texts += [str(w.label) for kind in LABELLED_KINDS for w in getattr(at, kind)]
     return texts
 
 

@@ -7,22 +7,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.pages.conftest import assert_russian, open_page, russian_number_problems
+from tests.pages.conftest import (
+    LABELLED_KINDS,
+    PROSE_KINDS,
+    assert_russian,
+    open_page,
+    russian_number_problems,
+)
 from ui.widgets.nav import PAGES
 
-KINDS = (
-    "markdown",
-    "caption",
-    "title",
-    "header",
-    "subheader",
-    "info",
-    "warning",
-    "success",
-    "error",
-    "metric",
-)
-KINDS += ("slider", "selectbox", "radio", "toggle", "checkbox", "number_input", "button")
+KINDS = (*PROSE_KINDS, "metric", *LABELLED_KINDS)  # what the checker reads
 
 
 def test_the_checker_finds_what_it_should():

@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 
 import streamlit as st
 
-from lessons import lesson
+from lessons import Lesson, lesson
 from ui import session
 from ui.session import Photo
 from vision_core import samples
+from vision_core.engine.preprocess import ImageError
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
 
@@ -74,3 +75,33 @@ def photo_source(
     if shot is None:
         return None, None
     return Photo.from_bytes(shot.getvalue(), text("camera_photo")), f"camera:{shot.file_id}"
+
+
+def second_photo(text: Lesson, key: str) -> Photo | None:
+    """A second photo to compare the learner's with: a sample (the coffee cup first) or an upload,
+    checked as the sidebar checks its uploads. Worded by the page's lesson (``source_label``,
+    ``source_sample``, ``source_upload``, ``sample_label``, ``upload_label``, ``upload_wait``,
+    ``second_error``); widget keys ``{key}_source``, ``{key}_upload``, ``{key}_sample``.  None, with
+    the wait or the refusal said, while there is no usable photo."""
+    from ui.cached import core  # the photo's checks (core does not import the widgets)
+
+    wording = {k: text(k) for k in ("source_sample", "source_upload", "sample_label", "upload_label")}
+    second, _ = photo_source(
+        f"{key}_source",
+        sources=("sample", "upload"),
+        default_sample="coffee",
+        label=text("source_label"),
+        wording=wording,
+        upload_key=f"{key}_upload",
+        sample_key=f"{key}_sample",
+    )
+    if second is None:
+        st.caption(text("upload_wait"))
+        return None
+    try:
+        core.photo(second)  # the same checks as the sidebar's upload
+    except ImageError as error:
+        message = text("second_error", label=second.label, message=error.message, hint=error.hint)
+        st.error(message, icon=":material/broken_image:")
+        return None
+    return second
