@@ -9,6 +9,7 @@ import streamlit as st
 from ui import session
 from ui.cached import core
 from ui.session import Choice
+from ui.widgets import question
 from ui.widgets.header import page_header
 from ui.widgets.pickers import position_picker
 from vision_core.cnn import pixels
@@ -40,6 +41,13 @@ cols[2].image(steps.cropped, caption=text("cropped_caption", crop=size), width="
 # --- three pages of numbers -----------------------------------------------------------------
 st.header(text("channels_heading"))
 c, th, tw = steps.tensor.shape[1:]
+question.ask(
+    "tensor_size",
+    text("q_size", crop=size),
+    pixels.tensor_size_question(steps),
+    text("q_size_why", channels=c, height=th, width=tw, count=c * th * tw),
+    format_func=lambda n: text.num(n, ","),
+)
 st.markdown(text("channels_text", channels=c, height=th, width=tw, count=c * th * tw))
 for col, (channel, plane) in zip(st.columns(3), pixels.channel_planes(steps.pixels).items(), strict=True):
     caption = text("channel_caption", channel=text(f"channel_{channel}"), height=th, width=tw)

@@ -135,3 +135,15 @@ def assert_russian(at: AppTest) -> None:
     assert at.session_state["lang"] == "ru"
     problems = russian_number_problems(at)
     assert not problems, problems
+
+
+def answer_question(at: AppTest, key: str, pick_index: int = 0) -> tuple[object, str]:
+    """Answer the page's question ``key`` with its option number ``pick_index``; returns the
+    option picked and everything the reveal then says (its verdict and its explanation)."""
+    radio = next(r for r in at.radio if str(r.key).startswith(f"q_{key}__"))
+    picked = radio.options[pick_index]  # as the radio shows it (formatted)
+    radio.set_value(radio.options[pick_index]).run()  # the button is enabled once a pick is made
+    at.button(key=f"q_{key}_commit").click().run()
+    assert_ok(at)
+    said = [e.value for e in (*at.success, *at.warning, *at.info)] + [m.value for m in at.markdown]
+    return picked, "\n".join(str(s) for s in said)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_ok, open_page, sample_photo
+from conftest import answer_question, assert_ok, open_page, sample_photo
 
 from vision_core.cnn import pixels
 from vision_core.engine import encoders
@@ -87,3 +87,18 @@ def test_page_runs_in_russian(lang):
     at = open_page(PAGE, lang=lang)
     assert_ok(at)
     assert at.title[0].value == "Фото → тензор"
+
+
+@pytest.mark.parametrize("size", [224, 161])
+def test_the_question_reveals_the_tensors_own_count(size):
+    at = open_page(PAGE, tensor_size=size)
+    assert_ok(at)
+    q = pixels.tensor_size_question(expected_steps("efficientnet_lite0", size))
+    assert q.correct == 3 * size * size
+    assert not any("the model in use gives" in s.value for s in at.success)  # nothing shown before
+    wrong = next(i for i, o in enumerate(q.options) if o != q.correct)
+    _, said = answer_question(at, "tensor_size", wrong)
+    assert f"{q.correct:,}" in said and "Not this time" in said
+    at.button(key="q_tensor_size_again").click().run()
+    _, said = answer_question(at, "tensor_size", q.answer)
+    assert f"**Right.** The model in use gives **{q.correct:,}**" in said

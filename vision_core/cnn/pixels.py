@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vision_core.engine.preprocess import PreprocessSteps, denormalize
+from vision_core.quiz import Choices, choices
 
 CHANNELS = ("R", "G", "B")
 
@@ -196,3 +197,11 @@ def zoom(image: np.ndarray, y: int, x: int, radius: int = 7, factor: int = 16) -
     big = np.repeat(np.repeat(patch, factor, axis=0), factor, axis=1)
     cy, cx = (y - top) * factor, (x - left) * factor
     return draw_box(big, (cx, cy, cx + factor, cy + factor), width=max(1, factor // 8))
+
+
+def tensor_size_question(steps: PreprocessSteps) -> Choices[int]:
+    """ "How many numbers does the network receive?" — the tensor's count, against one colour page
+    only, four pages (as if transparency came along) and the whole uncropped photo's pixels × 3."""
+    c, h, w = steps.tensor.shape[1:]
+    photo_w, photo_h = steps.original.size
+    return choices(c * h * w, [h * w, 4 * h * w, 3 * photo_h * photo_w], salt="tensor_size")
