@@ -9,6 +9,7 @@ import streamlit as st
 from ui import session
 from ui.cached import core
 from ui.session import Choice
+from ui.presenter import step
 from ui.widgets import question
 from ui.widgets.header import page_header
 from ui.widgets.pickers import position_picker
@@ -20,7 +21,7 @@ title, prep = choice.encoder.title, choice.encoder.preprocessing
 st.markdown(text("intro", model=title))
 
 # --- resize and crop ------------------------------------------------------------------------
-st.header(text("prep_heading"))
+step(text("prep_heading"))
 size = int(
     st.columns([1, 3])[0].number_input(
         text("size_label"), 32, 512, prep.crop, key="tensor_size", help=text("size_help", crop=prep.crop)
@@ -39,7 +40,7 @@ cols[1].image(pixels.draw_box(steps.resized, steps.crop_box), caption=resized, w
 cols[2].image(steps.cropped, caption=text("cropped_caption", crop=size), width="stretch")
 
 # --- three pages of numbers -----------------------------------------------------------------
-st.header(text("channels_heading"))
+step(text("channels_heading"))
 c, th, tw = steps.tensor.shape[1:]
 question.ask(
     "tensor_size",
@@ -55,7 +56,7 @@ for col, (channel, plane) in zip(st.columns(3), pixels.channel_planes(steps.pixe
 st.caption(text("channels_note"))
 
 # --- one pixel, step by step ----------------------------------------------------------------
-st.header(text("pixel_heading"))
+step(text("pixel_heading"))
 st.markdown(text("pixel_text", model=title, formula=pixels.normalisation_rule(steps)))
 pick, numbers = st.columns(2)
 with pick:
@@ -74,7 +75,7 @@ four = st.column_config.NumberColumn(format="%.4f")
 st.dataframe(table, hide_index=True, column_config={text(label): four for label in list(columns)[1:]})
 
 # --- a corner of the tensor -----------------------------------------------------------------
-st.header(text("corner_heading"))
+step(text("corner_heading"))
 CORNER = 4
 channel = st.radio(
     text("corner_channel"),
@@ -101,7 +102,7 @@ low, high = ranges.possible
 st.markdown(text("range_text", low=low, high=high))
 
 # --- what the network sees ------------------------------------------------------------------
-st.header(text("sees_heading"))
+step(text("sees_heading"))
 view, words = st.columns([1, 2])
 view.image(pixels.network_view(steps), caption=text("sees_caption", crop=size), width="stretch")
 words.markdown(text("sees_text", error=pixels.roundtrip_error(steps), crop=size))

@@ -32,7 +32,42 @@ def test_a_deep_link_is_the_first_visit_to_a_fresh_server(browser):
             # and the page itself, with the app's sidebar (the photo picker lives there)
             title = lesson(info.id, "en")("title")
             expect(pg.get_by_role("heading", name=title).first).to_be_visible()
-            assert pg.url.rstrip("/").endswith(info.id)
+            assert pg.url.split("?")[0].rstrip("/").endswith(info.id)
+            assert "?" not in pg.url  # nothing chosen yet: the link is the page's alone
             shot(pg, "deep_link_first_visit")
+        finally:
+            context.close()
+
+
+def test_a_link_with_a_view_reopens_it_on_a_fresh_server_in_presenter_mode(browser):
+    """The page's choices, the sample, the language and presenter mode from the link, on the very
+    first visit; the room's theme makes text large, and only the step on screen is visible."""
+    text = lesson("cnn_tensor", "ru")
+    with served_app("streamlit-view-link-test") as url:
+        context = browser.new_context(viewport={"width": 1920, "height": 1080})
+        pg = context.new_page()
+        pg.set_default_timeout(180_000)
+        try:
+            pg.goto(f"{url}/cnn_tensor?lang=ru&photo=coffee&present=1&tensor_size=161")
+            wait_until_idle(pg)
+            assert_no_exception(pg)
+            expect(pg.get_by_role("heading", name=text("title")).first).to_be_visible()
+            # step 0: the introduction; the first section's heading is on the next button only
+            expect(pg.get_by_role("heading", name=text("prep_heading"))).to_have_count(0)
+            pg.get_by_role("button", name=text("prep_heading")).click()
+            wait_until_idle(pg)
+            expect(pg.get_by_role("heading", name=text("prep_heading")).first).to_be_visible()
+            box = pg.get_by_role("spinbutton", name=text("size_label"))
+            expect(box).to_have_value("161")  # the link's choice, given to the widget
+            size = pg.locator('[data-testid="stMarkdownContainer"] p').first.evaluate(
+                "e => parseFloat(getComputedStyle(e).fontSize)"
+            )
+            assert size >= 20, size
+            # the introduction (step 0) is still on the page, hidden
+            intro = pg.locator('[class*="st-key-present_hidden_0"]')
+            expect(intro).to_be_hidden()
+            expect(pg.get_by_text("Coffee cup").first).to_be_visible()  # the link's sample, named above
+            shot(pg, "presenter_step_1_ru")
+            assert "tensor_size=161" in pg.url and "present=1" in pg.url
         finally:
             context.close()

@@ -10,13 +10,15 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from ui import presenter
+
 # (top row, left col, bottom row, right col) inclusive, and a colour
 CellBox = tuple[int, int, int, int, str]
 
 
 def draw(container, fig: go.Figure | dict, key: str) -> None:
     """Show a figure without Plotly's tool bar (these pictures are for looking, not zooming)."""
-    container.plotly_chart(fig, key=key, config={"displayModeBar": False})
+    container.plotly_chart(presenter.figure(fig), key=key, config={"displayModeBar": False})
 
 
 def layout(height: int, title: str | None = None, **more) -> dict:

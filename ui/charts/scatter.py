@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from ui import presenter
 from ui.charts.palette import HIGHLIGHT, PLACED, label_colours
 
 MAX_LEGEND = 30  # groups a map's legend lists
@@ -105,7 +106,7 @@ def scatter(
         layout.update(dragmode="pan", xaxis=plain_axis, yaxis=plain_axis)
     else:
         layout["scene"] = {f"{a}axis": {"showticklabels": False, "title": {"text": ""}} for a in "xyz"}
-    fig = go.Figure({"data": data, "layout": layout})
+    fig = presenter.figure(go.Figure({"data": data, "layout": layout}))
     if not clickable or dims == 3:
         st.plotly_chart(fig, key=key, config={"displayModeBar": dims == 3})
         return None

@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from lessons import Lesson, lesson
-from ui import session
+from ui import presenter, session
 
 
 def photo_error_banner() -> None:
@@ -60,6 +60,7 @@ def page_header(page_id: str, *, intro: bool = True) -> Lesson:
     st.title(text("title"))
     _top.slot = st.container()
     photo_error_banner()
+    presenter.after_title()  # in presenter mode, the introduction is step 0
     if intro:
         st.markdown(text("intro"))
     return text

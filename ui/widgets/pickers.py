@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from ui import presenter
 from ui.charts.palette import HIGHLIGHT
 from vision_core.embeddings.gallery import GalleryItem
 
@@ -78,7 +79,7 @@ def clickable_map(
         "showlegend": False,
         "shapes": shapes,
     }
-    fig = go.Figure({"data": [base, points], "layout": layout})
+    fig = presenter.figure(go.Figure({"data": [base, points], "layout": layout}))
     event = st.plotly_chart(
         fig, key=key, on_select="rerun", selection_mode="points", config={"displayModeBar": False}
     )

@@ -11,7 +11,7 @@ import functools
 import streamlit as st
 
 from lessons import LANGUAGES, lesson
-from ui import session
+from ui import presenter, session
 from ui.cached import core
 from ui.widgets.encoder import picker_label, provenance, weights_state
 from ui.widgets.photo_source import photo_source
@@ -25,6 +25,8 @@ def render(section: str) -> None:
         _photo_picker(text)
         if section in session.SECTION_FAMILIES:
             _encoder_picker(section, text)
+        st.divider()
+        presenter.toggle()
 
 
 def _photo_picker(text) -> None:
