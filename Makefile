@@ -28,6 +28,7 @@ dev: setup
 
 test: setup
 	scripts/ensure_chromium.sh
+	scripts/ensure_postgres.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
