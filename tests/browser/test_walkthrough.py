@@ -163,3 +163,31 @@ def test_sections_are_in_teaching_order_in_the_sidebar(page):
     assert [headers.nth(i).inner_text().strip() for i in range(headers.count())] == [
         s["en"] for s in SECTIONS.values()
     ]
+
+
+def test_a_click_near_a_cells_corner_picks_that_cell(page):
+    """The whole cell of a coarse map takes the click, not only a disc at its centre."""
+    wait_until_idle(page)
+    _go(page, "5 · Going deeper")
+    page.locator(".st-key-deeper_stage input[type=range]").press("End")  # the last stage: a coarse grid
+    wait_until_idle(page)
+    row_box = page.locator(".st-key-deeper_pos_row input")
+    col_box = page.locator(".st-key-deeper_pos_col input")
+    rows, cols = int(row_box.get_attribute("max")) + 1, int(col_box.get_attribute("max")) + 1
+    area = page.locator(".st-key-deeper_pos_map svg image").first  # the map itself, not the plot area
+    area.scroll_into_view_if_needed()
+    box = area.bounding_box()
+    assert box is not None
+    # 0.42 of a cell from its centre: outside the old 30-px disc of a 7×7 map's 55-px cell
+    for r, c, (fx, fy) in ((1, cols - 2, (0.8, 0.2)), (rows - 1, 0, (0.2, 0.8))):
+        before = (row_box.input_value(), col_box.input_value())
+        x = box["x"] + box["width"] * (c + fx) / cols  # near a corner of cell (r, c), inside it
+        y = box["y"] + box["height"] * (r + fy) / rows
+        page.mouse.click(x, y)
+        deadline = time.monotonic() + 30
+        while (row_box.input_value(), col_box.input_value()) == before and time.monotonic() < deadline:
+            page.wait_for_timeout(300)
+            wait_until_idle(page)
+        assert (row_box.input_value(), col_box.input_value()) == (str(r), str(c)), (rows, cols)
+    assert_no_exception(page)
+    shot(page, "click_cell_corner")

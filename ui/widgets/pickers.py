@@ -13,6 +13,8 @@ from ui import presenter
 from ui.charts.palette import HIGHLIGHT
 from vision_core.embeddings.gallery import GalleryItem
 
+RING_PX = 18  # the selected cell's ring on a fine map, in screen pixels
+
 
 def clickable_map(
     image: np.ndarray,
@@ -28,7 +30,10 @@ def clickable_map(
     cells; return the (row, col) the learner clicked on this run, else None.
 
     Plotly heatmaps do not report single clicks, so the clicks land on scatter points laid over
-    the cells; the selected cell gets a box.
+    the cells' centres. Plotly gives a click to the point nearest the pointer, and with no limit on
+    that distance the nearest centre is the centre of the cell under the pointer: the whole cell
+    takes the click, corners included. The selected cell gets a box, and on a fine map (cells a few
+    screen pixels wide) a ring around it that stays visible.
     """
     rows, cols = grid
     h, w = image.shape[:2]
@@ -56,6 +61,15 @@ def clickable_map(
         "hovertemplate": "row %{customdata[0]}, col %{customdata[1]}<extra></extra>",
     }
     shapes = []
+    cell_px = height / max(rows, cols)  # about how wide a cell is drawn (the map is height tall)
+    if selected is not None and cell_px < RING_PX:
+        r, c = selected
+        y, x = (r + 0.5) * h / rows - 0.5, (c + 0.5) * w / cols - 0.5
+        half = RING_PX * max(h, w) / height / 2  # RING_PX on screen, in the picture's units
+        ring = {"color": HIGHLIGHT, "width": 3}
+        shapes.append(
+            {"type": "circle", "x0": x - half, "x1": x + half, "y0": y - half, "y1": y + half, "line": ring}
+        )
     if selected is not None:
         r, c = selected
         shapes.append(
@@ -76,6 +90,8 @@ def clickable_map(
         "title": {"text": title} if title else {},
         "dragmode": False,
         "clickmode": "event+select",
+        "hovermode": "closest",
+        "hoverdistance": -1,  # no limit: a click anywhere in a cell picks that cell's centre point
         "showlegend": False,
         "shapes": shapes,
     }
