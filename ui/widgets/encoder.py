@@ -72,9 +72,12 @@ def need_text(name: str, lang: str | None = None) -> str:
 
 
 def picker_label(name: str, lang: str | None = None) -> str:
-    """The picker's line for ``name``: its title and what its weights need (in ``lang``, or the
-    session's language)."""
-    return _words(lang)("picker_label", model=encoders.get(name).title, need=need_text(name, lang))
+    """The picker's line for ``name``: its title and, in a few words that fit the sidebar's width,
+    what its weights need (in ``lang``, or the session's language); the caption under the picker
+    says the whole of it."""
+    words, s = _words(lang), weights_status(name)
+    need = words(f"pick_{s.state}", **_values(s, words))
+    return words("picker_label", model=encoders.get(name).title, need=need)
 
 
 def state_sentence(s: WeightsStatus) -> str:
