@@ -14,6 +14,10 @@ Double braces leave LaTeX's single braces (``\\frac{a}{b}``) alone.
 A counted noun agrees with its number through ``{{name@forms}}``: ``{{heads@head|heads}}`` in
 English, ``{{heads@голова|головы|голов}}`` in Russian (one | few | many), which give "3 heads" and
 "3 головы", "5 голов", "21 голова" (see :func:`plural`).
+
+A glossary term is marked ``[[stride]]`` or ``[[stride|strides]]`` (slug | the words shown, which
+keep Russian inflections: ``[[stride|шагом]]``), on its first appearance on a page; it becomes a
+link to its entry on the glossary page, the definition as the link's hover title (:func:`link_terms`).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ LANGUAGES = {"en": "English", "ru": "Русский"}
 _HERE = Path(__file__).parent
 _SECTION = re.compile(r"^<!--\s*([\w-]+)\s*-->\s*$", re.MULTILINE)
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*(?::([^}@]*))?(?:@([^}]*))?\}\}")
+TERM = re.compile(r"\[\[([a-z0-9_]+)(?:\|([^\]]+))?\]\]")  # [[slug]] or [[slug|shown words]]
+GLOSSARY = "glossary"  # the glossary page's id: its URL path and its lesson file
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ class Lesson:
                 return shown
             return f"{shown} {plural(values[name], forms.split('|'), self.lang)}"
 
-        return _PLACEHOLDER.sub(fill, text)
+        return link_terms(_PLACEHOLDER.sub(fill, text), self.lang)
 
     def num(self, value: Any, spec: str = "") -> str:
         """One number written the way this lesson's language writes it: for metric tiles, table
@@ -65,6 +71,25 @@ class Lesson:
 
     def placeholders(self, section: str) -> set[str]:
         return {m.group(1) for m in _PLACEHOLDER.finditer(self.sections[section])}
+
+
+def link_terms(text: str, lang: str) -> str:
+    """``[[slug|words]]`` → ``[words](glossary?lang=ru#slug "definition")``. Streamlit opens a link
+    that is not a ``#fragment`` in a new tab, so the lesson tab keeps its session (and photo); the
+    ``lang`` query parameter opens the glossary in the lesson's language."""
+    if "[[" not in text:
+        return text
+    glossary = lesson(GLOSSARY, lang)
+
+    def link(match: re.Match) -> str:
+        slug, shown = match.group(1), match.group(2)
+        if f"def_{slug}" not in glossary.sections:
+            raise KeyError(f"lessons/{glossary.lang}/{GLOSSARY}.md has no term {slug!r}")
+        title = re.sub(r"[*_`]", "", glossary.sections[f"def_{slug}"]).replace('"', "'")
+        words = shown or glossary.sections[f"term_{slug}"]
+        return f'[{words}]({GLOSSARY}?lang={lang}#{slug} "{" ".join(title.split())}")'
+
+    return TERM.sub(link, text)
 
 
 def localize(text: str, value: Any, lang: str) -> str:

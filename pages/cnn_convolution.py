@@ -6,6 +6,8 @@ import streamlit as st
 from ui import session
 from ui.cached import cnn, core
 from ui.charts.cnn import breakdown_grids, computed_vs_recorded, filters_and_maps, sandbox_cell, window_grids
+from ui.presenter import step
+from ui.widgets import question
 from ui.widgets.cnn import pocket_filter, sandbox_controls
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.grid_editor import pocket_editors
@@ -13,29 +15,35 @@ from ui.widgets.header import page_header
 from ui.widgets.pickers import position_picker
 from vision_core import figures
 from vision_core.cnn import conv_sandbox, pixels
-from vision_core.cnn.convolution import conv_formulas, edge_windows, index_spans, output_shape
+from vision_core.cnn.convolution import (
+    conv_formulas,
+    conv_shape_question,
+    edge_windows,
+    index_spans,
+    output_shape,
+)
 from vision_core.cnn.pocket import sliding_windows
 
 SIDE = 32  # the sandbox's photo, shrunk to SIDE × SIDE grey cells
 text = page_header("cnn_convolution")
 
 # --- (a) the pocket example -----------------------------------------------------------------
-st.header(text("pocket_heading"))
+step(text("pocket_heading"))
 st.markdown(text("pocket_intro"))
 picture, kernels = pocket_editors(text)
 chosen = pocket_filter(text, list(kernels))
 kernel = kernels[chosen]
 windows = sliding_windows(picture, kernel)
-step = st.slider(text("window_label"), 1, len(windows), 1, key="conv_pocket_step")
-win, out_shape = windows[step - 1], output_shape(picture.shape, kernel.shape)
-window_grids(picture, kernel, win, conv_sandbox.output_so_far(windows, step, out_shape), text, chosen)
+window = st.slider(text("window_label"), 1, len(windows), 1, key="conv_pocket_step")
+win, out_shape = windows[window - 1], output_shape(picture.shape, kernel.shape)
+window_grids(picture, kernel, win, conv_sandbox.output_so_far(windows, window, out_shape), text, chosen)
 terms = conv_sandbox.sum_terms(win.products.ravel(), lambda v: text.num(v, "g"))
 st.markdown(text("window_sum", row=win.y, col=win.x, terms=terms, value=win.value))
 sizes = {"size": picture.shape[0], "k": kernel.shape[0], "out": out_shape[0], "filters": len(kernels)}
 st.markdown(text("pocket_size", **sizes))
 
 # --- (b) the real first layer ---------------------------------------------------------------
-st.header(text("real_heading"))
+step(text("real_heading"))
 choice = choose_encoder("cnn", allow_random_toggle=True, key="conv_random")
 subject = session.subject(choice)
 conv = cnn.first_step(choice, "conv")  # the first layer
@@ -44,6 +52,14 @@ maps = tr.array(conv.name)[0]  # (F, H, W)
 meta, (c_in, h_in, w_in), (f, h_out, w_out) = conv.meta, tr["input"].shape[1:], maps.shape
 kh, sh, model = meta["kernel"][0], meta["stride"][0], choice.encoder.title
 st.markdown(text("real_intro", model=model, step=conv.name, filters=f, k=kh, channels=c_in, stride=sh))
+formulas = conv_formulas(meta, (c_in, h_in, w_in), maps.shape)
+question.ask(
+    "conv_shape",
+    text("q_shape", step=conv.name, height=h_in, width=w_in, channels=c_in),
+    conv_shape_question(meta, (c_in, h_in, w_in)),
+    text("q_shape_why", filters=f, width=w_out, **formulas["size"]),
+    format_func=lambda shape: " × ".join(str(n) for n in shape),
+)
 channel = st.slider(text("channel_label"), 0, f - 1, 0, key="conv_channel")
 filters = conv_sandbox.filters_picture(cnn.layer_weights(choice, conv.name), channel)
 numbers = {"filters": f, "k": kh, "channels": c_in, "height": h_out, "width": w_out}
@@ -81,13 +97,12 @@ computed_vs_recorded(b, text)
 st.markdown(text("value_same"))
 
 st.subheader(text("formulas_heading"))
-formulas = conv_formulas(meta, (c_in, h_in, w_in), maps.shape)
 st.markdown(text("formula_size", **formulas["size"]))
 st.markdown(text("formula_params" if meta["bias"] else "formula_params_nobias", **formulas["params"]))
 st.markdown(text("formula_macs", **formulas["macs"]))
 
 # --- (c) stride, padding, dilation, kernel size ---------------------------------------------
-st.header(text("sandbox_heading"))
+step(text("sandbox_heading"))
 st.markdown(text("sandbox_intro"))
 controls = sandbox_controls(text, SIDE)
 photo = controls.source == "photo"

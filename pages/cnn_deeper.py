@@ -11,7 +11,9 @@ from ui.charts.layout import draw
 from ui.charts.overlays import map_image
 from ui.charts.palette import SIGNED
 from ui.charts.tables import lesson_table
+from ui.presenter import step
 from ui.session import Choice
+from ui.widgets import question
 from ui.widgets.cnn import opens_on, stage_controls, table_controls
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
@@ -21,6 +23,9 @@ from vision_core.cnn.stages import (
     consumers,
     field_growth,
     format_shape,
+    last_grid,
+    last_grid_numbers,
+    last_grid_question,
     receptive_box,
     residual_add,
     residual_adds,
@@ -38,7 +43,7 @@ tr = core.traced(subject, keep=tuple(model.stages))
 labels = (text("row_label"), text("col_label"))
 
 # --- stage by stage -----------------------------------------------------------------------
-st.header(text("stages_heading"))
+step(text("stages_heading"))
 st.markdown(text("stages_intro", model=title, count=len(model.stages)))
 stage, order = stage_controls(text, tr, model.stages)
 fmap = tr.array(stage)[0]  # (C, H, W)
@@ -62,7 +67,7 @@ if box.clipped(side, side) != box:
     right.caption(text("field_past_edge", photo=side))
 
 # --- receptive-field growth ---------------------------------------------------------------
-st.header(text("growth_heading"))
+step(text("growth_heading"))
 growth = field_growth(tr, model.stages)
 line = text("growth_photo_line", photo=side)
 draw(st, growth_chart(growth, side, line, text("growth_axis")), "deeper_growth")
@@ -70,19 +75,27 @@ st.markdown(text("growth_text", model=title, first=growth.first, last=growth.las
 st.caption(text("growth_note"))
 
 # --- the stage table ----------------------------------------------------------------------
-st.header(text("table_heading"))
+step(text("table_heading"))
 st.markdown(text("table_intro"))
 table_model, size = table_controls(text)
 table = shape_rows(core.shape_table(table_model, size))
+model_title, last = Choice(table_model).encoder.title, last_grid(table)
+question.ask(
+    "deeper_last_grid",
+    text("q_last_grid", model=model_title, size=size, step=last.name),
+    last_grid_question(table),
+    text("q_last_grid_why", **last_grid_numbers(table)),
+    format_func=lambda n: f"{n} × {n}",
+)
 lesson_table(
     [{**r.row(), "kind": text(f"kind_{r.kind_id}")} for r in table], text, "deeper_table", height="content"
 )
 totals = {"dim": table[-1].numbers, "params": total_params(table), "size": size}
-model_title, input_shape = Choice(table_model).encoder.title, format_shape(table[0].shape)
+input_shape = format_shape(table[0].shape)
 st.caption(text("table_caption", model=model_title, input=input_shape, **totals))
 
 # --- the residual add ---------------------------------------------------------------------
-st.header(text("residual_heading"))
+step(text("residual_heading"))
 st.markdown(text("residual_intro"))
 adds = residual_adds(tr, model.stages, stage)
 if not adds:

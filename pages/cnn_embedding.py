@@ -10,6 +10,8 @@ from ui.charts.cnn import marked_vector
 from ui.charts.grids import number_grid_figure
 from ui.charts.layout import draw
 from ui.charts.tables import lesson_table
+from ui.presenter import step
+from ui.widgets import question
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
 from ui.widgets.photo_source import second_photo
@@ -31,7 +33,7 @@ pools = global_pools(grid)
 dim = len(pools.gap)
 
 # --- the squeeze --------------------------------------------------------------------------
-st.header(text("grid_heading"))
+step(text("grid_heading"))
 sizes = {"shape": format_shape(grid.shape), "channels": dim, "rows": grid.shape[1], "cols": grid.shape[2]}
 st.markdown(text("grid_intro", step=grid_step, **sizes))
 if st.session_state.get("emb_shown") != (subject.photo.key, choice):  # a new photo or network
@@ -45,13 +47,13 @@ for col, c in zip(st.columns(max(len(picked), 1)), picked, strict=False):
 st.caption(text("channels_note", n=SHOW))
 
 # --- the whole vector ---------------------------------------------------------------------
-st.header(text("vector_heading"))
+step(text("vector_heading"))
 draw(st, marked_vector(pools.gap, picked, text("vector_axis_x"), text("vector_axis_y")), "emb_vector")
 summary = describe_vector(pools.gap)
 st.markdown(text("vector_text", dim=summary.dim, max=summary.max, argmax=summary.argmax, zeros=summary.zeros))
 
 # --- three ways to pool -------------------------------------------------------------------
-st.header(text("pools_heading"))
+step(text("pools_heading"))
 st.markdown(text("pools_text"))
 rows = [
     {"method": text(f"{m}_name"), "length": n, "first": first, "keeps": text(f"{m}_keeps")}
@@ -62,10 +64,23 @@ other = int(st.number_input(text("size_label"), 32, 640, 320, step=32, key="emb_
 other_grid = cnn.structure(choice, other)[grid_step].shape
 lengths = pooled_lengths(other_grid)
 grid_shape = format_shape(other_grid[1:])
+question.ask(
+    "emb_gap_length",
+    text("q_gap_length", size=other, grid=grid_shape),
+    squeeze.gap_length_question(other_grid, grid.shape),
+    text(
+        "q_gap_length_why",
+        dim=lengths["gap"],
+        grid=grid_shape,
+        own=format_shape(grid.shape),
+        flat=lengths["flatten"],
+    ),
+    format_func=lambda n: text.num(n, ","),
+)
 st.markdown(text("pools_size", size=other, grid=grid_shape, flat=lengths["flatten"], dim=lengths["gap"]))
 
 # --- L2 normalisation ---------------------------------------------------------------------
-st.header(text("l2_heading"))
+step(text("l2_heading"))
 embedding = tr.array("embedding")[0]
 st.markdown(text("l2_text", before=summary.length, after=describe_vector(embedding).length, dim=dim))
 three = lambda v: text.num(v, ".3f")  # noqa: E731
@@ -76,7 +91,7 @@ first = {
 st.caption(text("l2_first", **first))
 
 # --- predictions --------------------------------------------------------------------------
-st.header(text("predict_heading"))
+step(text("predict_heading"))
 if spec.has_classifier and "probs" in tr:
     st.markdown(text("predict_text", model=spec.title, dim=dim, classes=tr["probs"].shape[-1]))
     for p in top_k(tr.array("probs")[0], 5):
@@ -85,16 +100,24 @@ else:
     st.info(text("no_classifier", model=spec.title))
 
 # --- a second photo -----------------------------------------------------------------------
-st.header(text("compare_heading"))
+step(text("compare_heading"))
 st.markdown(text("compare_intro"))
 second = second_photo(text, "emb")
 if second is not None:
     tr2 = core.traced(subject.replace(photo=second), keep=("embedding", "probs"), precision="float32")
+    cos, line = cosine_similarity(embedding, tr2.array("embedding")[0]), squeeze.SIMILAR
+    verdict = "q_cosine_why_above" if cos > line else "q_cosine_why_below"
+    question.ask(
+        "emb_cosine",
+        text("q_cosine", label=second.label, line=line),
+        squeeze.above_question(cos),
+        text(verdict, cos=cos, line=line, model=spec.title),
+        format_func=lambda above: text("q_cosine_yes" if above else "q_cosine_no", line=line),
+    )
     a, b, c = st.columns([1, 1, 2])
     caption = text("your_photo_caption", label=subject.photo.label)
     a.image(core.thumbnail(subject.photo), caption=caption, width="stretch")
     b.image(core.thumbnail(second), caption=second.label, width="stretch")
-    cos = cosine_similarity(embedding, tr2.array("embedding")[0])
     c.markdown(text("cosine_text", cos=cos, model=spec.title))
     c.progress(squeeze.bar_share(cos))
     if spec.has_classifier and "probs" in tr2:

@@ -8,6 +8,8 @@ from ui.cached import cnn
 from ui.charts.feature_maps import pocket_pooling, pooled_window, strided_window, window_on_map
 from ui.charts.overlays import map_image
 from ui.charts.tables import lesson_table
+from ui.presenter import step
+from ui.widgets import question
 from ui.widgets.cnn import opens_on, pooling_window
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
@@ -23,6 +25,8 @@ from vision_core.cnn.pooling import (
     padding_mask,
     parallel_steps,
     pool_windows,
+    shrink_count_question,
+    shrink_factor,
     window_place,
 )
 from vision_core.cnn.stages import Box, format_shape, strongest_cell
@@ -30,7 +34,7 @@ from vision_core.cnn.stages import Box, format_shape, strongest_cell
 text = page_header("cnn_pooling")
 
 # --- the pocket example -------------------------------------------------------------------
-st.header(text("pocket_heading"))
+step(text("pocket_heading"))
 KERNEL = STRIDE = 2
 OPS: tuple[Pooling, ...] = ("max", "avg", "stride2")
 st.markdown(text("pocket_intro", kernel=KERNEL, stride=STRIDE))
@@ -56,13 +60,20 @@ if dropped := edge_never_read(grid.shape[0], KERNEL, STRIDE):
     st.info(text("dropped", dropped=dropped))
 
 # --- the real network ---------------------------------------------------------------------
-st.header(text("real_heading"))
+step(text("real_heading"))
 choice = choose_encoder("cnn", allow_random_toggle=True, key="pool_random")
 subject = session.subject(choice)
 title, size = choice.encoder.title, choice.encoder.preprocessing.crop
 steps = downsampling_steps(cnn.structure(choice))
 sizes = grid_sizes(steps)
 shrinks = {"model": title, "count": len(sizes) - 1, "sizes": " → ".join(format_shape(s) for s in sizes)}
+first_grid, last_grid = (format_shape(s) for s in (sizes[0], sizes[-1]))
+question.ask(
+    "pool_shrinks",
+    text("q_shrinks", model=title, first=first_grid, last=last_grid),
+    shrink_count_question(sizes),
+    text("q_shrinks_why", **shrinks, factor=shrink_factor(sizes)),
+)
 if p := first_pool(steps):
     arithmetic = {"kernel": p.kernel[0], "stride": p.stride[0], "padding": p.padding[0]}
     kind = text(f"kind_{p.kind_id}")

@@ -11,6 +11,8 @@ from ui.charts.grids import number_grid
 from ui.charts.layout import draw
 from ui.charts.overlays import map_image
 from ui.charts.palette import SIGNED
+from ui.presenter import step
+from ui.widgets import question
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
 from vision_core.cnn import activations
@@ -19,7 +21,7 @@ from vision_core.cnn.pocket import run_pocket_cnn
 text = page_header("cnn_relu")
 
 # --- the pocket example ---------------------------------------------------------------------
-st.header(text("pocket_heading"))
+step(text("pocket_heading"))
 pocket = run_pocket_cnn()
 cols = iter(st.columns(4))
 counts = {}
@@ -32,7 +34,7 @@ a, b = counts["A"], counts["B"]
 st.markdown(text("pocket_text", neg_a=a.negatives, neg_b=b.negatives, size=a.size))
 
 # --- the real network -----------------------------------------------------------------------
-st.header(text("real_heading"))
+step(text("real_heading"))
 choice = choose_encoder("cnn", allow_random_toggle=True, key="relu_random")
 relu = cnn.first_step(choice, "relu")  # the first activation
 bn, function = relu.inputs[0], relu.meta["function"]
@@ -43,6 +45,16 @@ cap, name = activations.CAPS[function], activations.TITLES[function]
 c, h, w = before.shape
 real = {"model": choice.encoder.title, "bn": bn, "relu": relu.name, "name": name, "cap": cap or 0}
 st.markdown(text(f"real_{function}", channels=c, height=h, width=w, **real))
+edges = activations.ZERO_BUCKETS
+question.ask(
+    "relu_zeroed",
+    text("q_zeroed", bn=bn, name=name, count=overall.size),
+    activations.zeroed_share_question(overall),
+    text(
+        "q_zeroed_why", name=name, zeroed=overall.zeroed, negative=overall.negative_before, count=overall.size
+    ),
+    format_func=lambda i: text("q_zeroed_bucket", lo=edges[i], hi=edges[i + 1]),
+)
 
 if "relu_channel" not in st.session_state:
     st.session_state["relu_channel"] = activations.balanced_channel(after)
@@ -78,7 +90,7 @@ check = activations.max_difference(activations.apply(function, before), after)
 st.caption(text("check_text", name=name, difference=check, count=overall.size))
 
 # --- other activations ----------------------------------------------------------------------
-st.header(text("others_heading"))
+step(text("others_heading"))
 st.markdown(text("others_intro"))
 help_text = text("slope_help", default=activations.LEAKY_SLOPE)
 slope = st.slider(text("slope_label"), 0.0, 0.5, 0.1, 0.01, key="relu_slope", help=help_text)

@@ -7,10 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from ui import session
+from ui.cached import cnn as cnn_cached
 from ui.cached import core
-from ui.session import Choice
 from ui.presenter import step
+from ui.session import Choice
 from ui.widgets import question
+from ui.widgets.encoder import weights_status
 from ui.widgets.header import page_header
 from ui.widgets.pickers import position_picker
 from vision_core.cnn import pixels
@@ -38,6 +40,32 @@ cols[0].image(core.thumbnail(subject.photo, 640), width="stretch", caption=origi
 resized = text("resized_caption", width=sizes.resized_w, height=sizes.resized_h)
 cols[1].image(pixels.draw_box(steps.resized, steps.crop_box), caption=resized, width="stretch")
 cols[2].image(steps.cropped, caption=text("cropped_caption", crop=size), width="stretch")
+
+# --- does the crop change the answer? -------------------------------------------------------
+if choice.encoder.labels == "imagenet-1k":
+    step(text("crop_heading"))
+    if not weights_status(choice.name).present:
+        st.info(text("crop_no_weights", model=title), icon=":material/info:")
+    else:
+        effect = cnn_cached.crop_effect(subject)
+        views = ((steps.cropped, "crop_as_preset", effect.cropped), (None, "crop_squashed", effect.squashed))
+        for col, (picture, caption, best) in zip(st.columns(2), views, strict=True):
+            shown = picture if picture is not None else cnn_cached.squashed_picture(subject)
+            col.image(shown, caption=text(caption, crop=size), width=260)
+            for p in best:
+                col.progress(p.probability, text=f"{p.label} — {text.num(p.probability, '.1%')}")
+        top, other = effect.cropped[0], effect.squashed[0]
+        says = {"model": title, "crop": size, "top": top.label, "p_crop": top.probability}
+        says |= {"other": other.label, "p_squash": other.probability}
+        if effect.same_top:
+            st.markdown(text("crop_same", **says))
+        else:
+            found = effect.top_when_squashed()
+            where = text("crop_rank", **says, rank=found[0], p=found[1].probability) if found else ""
+            gone = "" if found else text("crop_gone", **says, k=len(effect.squashed))
+            st.markdown(
+                " ".join(t for t in (text("crop_differs", **says), where, gone, text("crop_lesson")) if t)
+            )
 
 # --- three pages of numbers -----------------------------------------------------------------
 step(text("channels_heading"))

@@ -7,6 +7,7 @@ import streamlit as st
 from ui.cached import lab as cached
 from ui.charts import lab as charts
 from ui.charts.scatter import scatter
+from ui.widgets import lab_questions
 from ui.widgets.header import page_header
 from ui.widgets.lab import gallery_and_vectors
 from vision_core.embeddings import neighbours
@@ -33,6 +34,7 @@ else:
     clusters = neighbours.dbscan(vectors, eps, min_samples)
 
 scores = neighbours.cluster_scores(clusters, labels)
+lab_questions.pure_clusters(clusters, labels, scores.purity)
 cols = st.columns(4)
 cols[0].metric(text("m_clusters"), scores.found)
 cols[1].metric(text("m_purity"), text.num(scores.purity, ".1%"))

@@ -11,7 +11,9 @@ from ui import gallery, session
 from ui.cached import lab as cached
 from ui.charts import lab as charts
 from ui.charts.scatter import scatter
+from ui.presenter import step
 from ui.widgets import lab as widgets
+from ui.widgets import lab_questions
 from ui.widgets.encoder import encoder_title, offline_choice, weights_line, weights_note
 from ui.widgets.header import page_header
 from ui.widgets.pickers import focus_picker
@@ -59,9 +61,11 @@ st.caption(gallery.status_line(items))
 titles = {tag: f"{tag} · {encoder_title(c)}" for tag, c in choices.items()}
 vecs = {tag: cached.vectors(items, c) for tag, c in choices.items()}
 
-st.header(text("agree_heading"))
+step(text("agree_heading"))
 st.markdown(text("agree_intro", k=k))
 pairs = {(x, y): neighbours.agreement(vecs[x], vecs[y], k) for x, y in itertools.combinations(choices, 2)}
+ab = pairs[("A", "B")]
+lab_questions.agreement(ab, n, [a.mean for pair, a in pairs.items() if pair != ("A", "B")])
 rows = [
     {
         text("col_pair"): f"{titles[x]}  ↔  {titles[y]}",
@@ -71,11 +75,10 @@ rows = [
     for (x, y), a in pairs.items()
 ]
 st.dataframe(pd.DataFrame(rows), hide_index=True, key="lab_agreement")
-ab = pairs[("A", "B")]
 chance = neighbours.chance_agreement(n, k)
 st.markdown(text("agree_result", k=k, ab=ab.mean, chance=chance, photos=n))
 
-st.header(text("quality_heading"))
+step(text("quality_heading"))
 st.markdown(text("quality_intro", k=k))
 quality = []
 for tag, c in choices.items():
@@ -92,7 +95,7 @@ for tag, c in choices.items():
     quality.append(row)
 st.dataframe(pd.DataFrame(quality), hide_index=True, key="lab_quality")
 
-st.header(text("maps_heading"))
+step(text("maps_heading"))
 hover = charts.hover_names(items)
 for col, (tag, c) in zip(st.columns(len(choices)), choices.items(), strict=True):
     with col:
@@ -103,7 +106,7 @@ for col, (tag, c) in zip(st.columns(len(choices)), choices.items(), strict=True)
         )
 st.caption(text("maps_note", k=m.params["n_neighbors"]))  # the neighbours UMAP really used
 
-st.header(text("photo_heading"))
+step(text("photo_heading"))
 st.session_state.setdefault("lab_compare_photo", ab.least)
 i = focus_picker(items, "lab_compare_photo", text("photo_label"))
 st.markdown(text("photo_result", name=items[i].name, j=float(ab.per_photo[i]), k=k))

@@ -7,7 +7,9 @@ from ui import gallery, warmup
 from ui.cached import lab as cached
 from ui.charts import lab as charts
 from ui.charts.layout import draw
+from ui.presenter import step
 from ui.widgets import lab as widgets
+from ui.widgets import lab_questions
 from ui.widgets.encoder import encoder_title
 from ui.widgets.header import page_header
 from vision_core.embeddings import neighbours
@@ -17,18 +19,18 @@ warmup.start()
 text = page_header("emb_gallery")
 
 # --- the samples and their variants -----------------------------------------------------------
-st.header(text("samples_heading"))
+step(text("samples_heading"))
 st.markdown(text("samples_intro"))
 widgets.spec_picker()
 
 # --- the learner's photos ---------------------------------------------------------------------
-st.header(text("upload_heading"))
+step(text("upload_heading"))
 st.markdown(text("upload_intro", limit=MAX_ITEMS, mb=gallery.UPLOAD_MB))
 widgets.upload_box()
 
 # --- the gallery as a table with editable labels ----------------------------------------------
 items = gallery.current_gallery()
-st.header(text("table_heading"))
+step(text("table_heading"))
 st.markdown(text("table_intro", photos=len(items), labels=len({it.label for it in items})))
 widgets.gallery_table(items)
 
@@ -40,7 +42,7 @@ if len(family) > 1:
     charts.thumbs(items, family, captions, cols=min(len(family), 6))
 
 # --- every photo through the encoder ----------------------------------------------------------
-st.header(text("embed_heading"))
+step(text("embed_heading"))
 if len(items) == 0:
     st.info(text("empty"))
     st.stop()
@@ -58,5 +60,6 @@ heat = charts.vectors_heatmap(
 )
 draw(st, heat, "lab_heat")
 st.caption(text("heat_note"))
+lab_questions.cosine(items, choice, vectors)  # predicted before a later page says how alike they are
 widgets.export_buttons(vectors, items, choice)
 st.page_link("pages/emb_map.py", label=text("next"), icon=":material/arrow_forward:")

@@ -7,7 +7,9 @@ from ui import gallery, warmup
 from ui.cached import lab as cached
 from ui.charts import lab as charts
 from ui.charts.scatter import scatter
+from ui.presenter import step
 from ui.widgets import lab as widgets
+from ui.widgets import lab_questions
 from ui.widgets.header import page_header
 from ui.widgets.pickers import focus_picker
 from vision_core.embeddings import neighbours, projection
@@ -19,7 +21,7 @@ n, labels, hover = len(items), [it.label for it in items], charts.hover_names(it
 key = gallery.digest(items, choice.name, choice.trained)
 
 # --- UMAP and its controls --------------------------------------------------------------------
-st.header(text("umap_heading"))
+step(text("umap_heading"))
 st.markdown(text("umap_intro"))
 controls = widgets.map_controls(n, len(set(labels)))
 if controls.clusters is None:
@@ -32,6 +34,7 @@ if not projection.is_warm():
     st.info(text("warming"), icon=":material/hourglass_top:")
 with st.spinner(text("umap_spinner")):
     umap = cached.umap_projection(key, vectors, dims, controls.n_neighbors, controls.min_dist, metric)
+lab_questions.tightest(items, umap.coords, vectors.shape[1])
 
 focus = int(st.session_state.get("lab_focus", 0)) if st.session_state.get("lab_focus", 0) < n else 0
 near = neighbours.nearest(vectors, focus, 5)
@@ -60,7 +63,7 @@ with panel:
     st.caption(text("click_hint") if dims == 2 else text("click_hint_3d"))
 
 # --- PCA and t-SNE beside it ------------------------------------------------------------------
-st.header(text("others_heading"))
+step(text("others_heading"))
 st.markdown(text("others_intro"))
 pca_col, tsne_col = st.columns(2)
 with pca_col:
@@ -84,7 +87,7 @@ with tsne_col:
 st.markdown(text("others_compare"))
 
 # --- where does my photo land? ----------------------------------------------------------------
-st.header(text("place_heading"))
+step(text("place_heading"))
 st.markdown(text("place_intro"))
 new_item = widgets.photo_to_place()
 if new_item is not None:

@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui.charts import lab as charts
 from ui.charts.layout import draw
+from ui.widgets import lab_questions
 from ui.widgets.header import page_header
 from ui.widgets.lab import gallery_and_vectors
 from vision_core.embeddings.outliers import outliers
@@ -25,6 +26,7 @@ if not normal_labels:
     st.warning(text("need_normal"))
     st.stop()
 report = outliers(vectors, labels, normal_labels, k)
+lab_questions.most_unusual(items, report)
 st.markdown(
     text(
         "result",

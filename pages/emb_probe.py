@@ -7,6 +7,7 @@ from ui import gallery
 from ui.cached import lab as cached
 from ui.charts import lab as charts
 from ui.charts.layout import draw
+from ui.widgets import lab_questions
 from ui.widgets.header import page_header
 from ui.widgets.lab import gallery_and_vectors
 
@@ -26,6 +27,7 @@ except ValueError:
     st.warning(text("need_labels"))
     st.stop()
 
+lab_questions.probe_accuracy(probe, vectors.shape[1])
 cols = st.columns(3)
 cols[0].metric(text("m_accuracy"), text.num(probe.accuracy, ".1%"))
 cols[1].metric(text("m_chance"), text.num(probe.chance, ".1%"))

@@ -6,6 +6,8 @@ import streamlit as st
 from ui.cached import lab as cached
 from ui.charts import lab as charts
 from ui.charts.layout import draw
+from ui.presenter import step
+from ui.widgets import lab_questions
 from ui.widgets.header import page_header
 from ui.widgets.lab import gallery_and_vectors
 from ui.widgets.pickers import focus_picker
@@ -16,12 +18,13 @@ items, choice, vectors = gallery_and_vectors()
 n = len(items)
 labels = [it.label for it in items]
 
-st.header(text("query_heading"))
+step(text("query_heading"))
 left, right = st.columns([2, 1])
 with left:
     query = focus_picker(items, "lab_query", text("query_label"))
 with right:
     k = st.slider(text("k_label"), 1, min(20, n - 1), min(8, n - 1), key="lab_retrieval_k")
+lab_questions.nearest(items, vectors, query)
 hits = neighbours.nearest(vectors, query, k)
 q = items[query]
 q_col, hits_col = st.columns([1, 4])
@@ -41,7 +44,7 @@ if r.defined:
 else:
     st.markdown(text("precision_alone", **scores))
 
-st.header(text("formula_heading"))
+step(text("formula_heading"))
 best = hits[0]
 parts = neighbours.cosine_parts(vectors[query], vectors[best.index])
 st.markdown(
@@ -56,7 +59,7 @@ st.markdown(
     )
 )
 
-st.header(text("matrix_heading"))
+step(text("matrix_heading"))
 st.markdown(text("matrix_intro"))
 order = neighbours.label_order(labels)
 sims = neighbours.similarities(vectors)[order][:, order]  # (N, N) in label order

@@ -5,6 +5,7 @@ import streamlit as st
 from lessons import lesson
 from ui import session
 from ui.cached import core
+from ui.presenter import step
 from ui.session import Choice
 from ui.widgets import nav
 from ui.widgets.header import photo_error_banner, through_app
@@ -40,7 +41,7 @@ with right:
         st.progress(p.probability, text=f"{p.label} — {text.num(p.probability, '.1%')}")
     st.caption(text("journey_note"))
 
-st.header(text("route_heading"))
+step(text("route_heading"))
 for section, titles in nav.SECTIONS.items():
     if section == "start":
         continue
@@ -50,5 +51,5 @@ for section, titles in nav.SECTIONS.items():
     for i, info in enumerate(p for p in nav.PAGES if p.section == section):
         cols[i % 3].page_link(info.file, label=info.title[session.lang()], icon=info.icon)
 
-st.header(text("how_heading"))
+step(text("how_heading"))
 st.markdown(text("how"))

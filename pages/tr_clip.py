@@ -11,20 +11,22 @@ from ui.charts import curves, vectors
 from ui.charts.grids import number_grid_figure
 from ui.charts.layout import draw
 from ui.charts.overlays import over_photo
+from ui.presenter import step
+from ui.widgets import question
 from ui.widgets.captions import spread_caption
 from ui.widgets.encoder import fixed_choice, untrained_note
 from ui.widgets.header import page_header
 from vision_core.cnn.stages import format_shape
 from vision_core.embeddings.vectors import describe_vector
 from vision_core.engine import encoders
-from vision_core.transformer import tokens
+from vision_core.transformer import compare, tokens
 
 text = page_header("tr_clip")
 common = lesson("common", session.lang())
 random = st.toggle(common("random_toggle"), key="tr_clip_random", help=common("random_help"))
 
 # --- RN50: attention pooling vs GAP ---------------------------------------------------------
-st.header(text("pool_heading", model=encoders.get("clip_rn50").title))
+step(text("pool_heading", model=encoders.get("clip_rn50").title))
 rn = fixed_choice("clip_rn50", random=random)
 rn_subject = session.subject(rn)
 pool = cached.clip_pool(rn_subject)
@@ -54,7 +56,7 @@ st.markdown(text("pool_result", **results, **says))
 untrained_note(rn)
 
 # --- ViT-B/32: the extra LayerNorm ----------------------------------------------------------
-st.header(text("ln_heading", model=encoders.get("clip_vit_b32").title))
+step(text("ln_heading", model=encoders.get("clip_vit_b32").title))
 vit = fixed_choice("clip_vit_b32", random=random)
 tr, ln = cached.clip_vit(session.subject(vit))
 n_tokens, dim = tr["pos_added"].shape[1:]
@@ -69,8 +71,13 @@ st.caption(text("ln_caption"))
 untrained_note(vit)
 
 # --- I_f from both towers -------------------------------------------------------------------
-st.header(text("if_heading"))
+step(text("if_heading"))
 vit_if = tr.array("head")[0]
+cls_width, rn_if, rn_channels = tr["cls"].shape[-1], pool.embedding.size, pool.gap.size
+sizes = {"model": vit.encoder.title, "rn": rn.encoder.title, "dim": vit_if.size, "cls": cls_width}
+sizes |= {"rn_dim": rn_if, "channels": rn_channels}
+q = compare.clip_embedding_question(vit_if.size, cls_width, rn_if, rn_channels)
+question.ask("clip_if", text("q_if", **sizes), q, text("q_if_why", **sizes), format_func=text.num)
 towers = (
     (rn.encoder.title, pool.embedding, "tr_clip_rn_if", "if_rn", {"channels": pool.gap.size}),
     (vit.encoder.title, vit_if, "tr_clip_vit_if", "if_vit", {"cls": format_shape(tr["cls"].shape[1:])}),

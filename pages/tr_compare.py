@@ -9,6 +9,8 @@ from ui.cached import transformer as cached
 from ui.charts import vectors
 from ui.charts.layout import draw
 from ui.charts.overlays import over_photo
+from ui.presenter import step
+from ui.widgets import question
 from ui.widgets.encoder import RANDOM_WEIGHTS, choose_encoder, fixed_choice, untrained_note, weights_help
 from ui.widgets.header import page_header
 from vision_core import figures
@@ -16,7 +18,7 @@ from vision_core.cnn.stages import format_shape, strongest_channels
 from vision_core.embeddings.vectors import describe_vector
 from vision_core.engine import encoders
 from vision_core.predictions import top_k
-from vision_core.transformer import saliency
+from vision_core.transformer import compare, saliency
 
 MOSAIC = 8
 text = page_header("tr_compare")
@@ -41,7 +43,7 @@ views = cached.attention_views(vit_subject)
 vit_vectors = cached.vectors(vit_subject)
 
 # --- side by side ---------------------------------------------------------------------------
-st.header(text("maps_heading"))
+step(text("maps_heading"))
 left, right = st.columns(2)
 fmap = cnn_tr.array(grid_step)[0]  # (C, h, w)
 strongest = [int(c) for c in strongest_channels(fmap, MOSAIC)]
@@ -65,7 +67,17 @@ titles = {"cnn": cnn_spec.title, "vit": vit_spec.title}
 st.markdown(text("maps_text", rows=fmap.shape[1], cols=fmap.shape[2], vrows=rows, vcols=cols, **titles))
 
 # --- the vectors ----------------------------------------------------------------------------
-st.header(text("vectors_heading"))
+step(text("vectors_heading"))
+names = {"cnn": cnn_spec.title, "vit": vit_spec.title, "same": text("q_longer_same")}
+dims = {"cnn_dim": facts["cnn"].vector_dim, "vit_dim": facts["vit"].vector_dim, **titles}
+q = compare.longer_vector_question(facts["cnn"], facts["vit"])
+question.ask(
+    "longer_vector",
+    text("q_longer", **titles),
+    q,
+    text("q_longer_why", **dims),
+    format_func=names.__getitem__,
+)
 pairs = (
     (cnn_spec.title, cnn_tr.array(gap_step)[0], "tr_compare_cnn_vector", "gap"),
     (vit_spec.title, vit_vectors["cls"], "tr_compare_vit_vector", "cls"),
@@ -77,7 +89,7 @@ for column, (title, vector, key, what) in zip(st.columns(2), pairs, strict=True)
     column.markdown(text(f"vector_{what}", **summary))
 
 # --- the facts ------------------------------------------------------------------------------
-st.header(text("facts_heading"))
+step(text("facts_heading"))
 rows = {
     text("fact_input"): [format_shape(f.input_size) for f in facts.values()],
     text("fact_first"): [
@@ -98,7 +110,7 @@ st.dataframe(table, hide_index=True, key="tr_compare_facts")
 st.markdown(text("facts_text"))
 
 # --- predictions ----------------------------------------------------------------------------
-st.header(text("predict_heading"))
+step(text("predict_heading"))
 for column, spec, probs in zip(
     st.columns(2),
     (cnn_spec, vit_spec),

@@ -9,6 +9,8 @@ from ui.cached import core
 from ui.cached import transformer as cached
 from ui.charts import vectors
 from ui.charts.layout import draw
+from ui.presenter import step
+from ui.widgets import question
 from ui.widgets.encoder import choose_encoder, keep_aspect_toggle, untrained_note
 from ui.widgets.header import page_header
 from ui.widgets.pickers import position_picker
@@ -31,9 +33,16 @@ says = {"model": spec.title, "height": height, "width": width, "p": grid.patch, 
 says |= {"cols": grid.cols, "n": grid.patches, "values": grid.values_per_patch, "tokens": grid.tokens}
 
 # --- cutting the photo into patches ---------------------------------------------------------
-st.header(text("grid_heading"))
-st.markdown(text("grid_text", **says))
+step(text("grid_heading"))
 sizes = sorted({s.patch for s in encoders.ENCODERS.values() if s.family == "vit"}, reverse=True)
+question.ask(
+    "patch_count",
+    text("q_patches", **says),
+    tokens.patch_count_question(height, width, spec.patch, sizes),
+    text("q_patches_why", **says),
+    format_func=lambda n: text.num(n, ","),
+)
+st.markdown(text("grid_text", **says))
 for col, p in zip(st.columns(len(sizes)), sizes, strict=True):
     other = tokens.patch_arithmetic(height, width, p)
     users = ", ".join(s.title for s in encoders.ENCODERS.values() if s.patch == p)
@@ -44,7 +53,7 @@ for col, p in zip(st.columns(len(sizes)), sizes, strict=True):
 st.caption(text("grid_note", **says))
 
 # --- one patch ------------------------------------------------------------------------------
-st.header(text("patch_heading"))
+step(text("patch_heading"))
 pick, detail = st.columns([3, 2])
 p = spec.patch
 with pick:
@@ -69,7 +78,7 @@ first = ", ".join(text.num(v, ".3f") for v in pe.flat[:4])
 st.markdown(text("flat_text", first=first, second=p * p, third=2 * p * p, **says))
 
 # --- the embedding: a matrix product = the patch convolution ---------------------------------
-st.header(text("embed_heading", **says))
+step(text("embed_heading", **says))
 st.markdown(text("embed_text", **says))
 st.slider(text("channel_label", dim=dim), 0, dim - 1, key="tr_patches_channel")
 left, right = st.columns([1, 3])
@@ -95,7 +104,7 @@ diffs = {"diff": pe.max_difference, "grid_diff": pe.grid_max_difference}
 st.markdown(text("same_as_conv", k=k, s=stride, padding=max(pad), **diffs, **shapes, **says))
 
 # --- all the kernels ------------------------------------------------------------------------
-st.header(text("filters_heading"))
+step(text("filters_heading"))
 mosaic = cached.patch_filters(choice, FILTERS)
 a, b = st.columns([2, 3])
 a.image(figures.enlarge(mosaic, max(1, 480 // mosaic.shape[1])), width="stretch")

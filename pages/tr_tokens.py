@@ -9,6 +9,8 @@ from ui.cached import core
 from ui.cached import transformer as cached
 from ui.charts import curves, vectors
 from ui.charts.layout import draw
+from ui.presenter import step
+from ui.widgets import question
 from ui.widgets.encoder import choose_encoder, keep_aspect_toggle, untrained_note
 from ui.widgets.header import page_header
 from ui.widgets.pickers import position_picker
@@ -30,7 +32,12 @@ names = tokens.token_names(SHOW_TOKENS, cols)
 says = {"model": spec.title, "n": n, "dim": dim, "tokens": n + 1, "rows": rows, "cols": cols}
 
 # --- the sequence ---------------------------------------------------------------------------
-st.header(text("sequence_heading"))
+step(text("sequence_heading"))
+learned = tokens.learned_grid(core.model(choice))
+table = {"lr": learned[0], "lc": learned[1], "table": 1 + learned[0] * learned[1]}
+why = "q_tokens_why" if (rows, cols) == learned else "q_tokens_why_stretched"
+q = tokens.sequence_length_question(tr, learned)
+question.ask("tokens", text("q_tokens", **says), q, text(why, **table, **says), format_func=text.num)
 steps = [s for s in ("patch_embed.tokens", "cls_prepended", "pos_added", "norm_pre") if s in tr]
 chain = " → ".join(f"`{s}` {format_shape(tr[s].shape[1:])}" for s in steps)
 st.markdown(text("sequence_text", chain=chain, **says))
@@ -39,8 +46,8 @@ heatmaps = (
     ("cls_prepended", slice(0, SHOW_TOKENS), names, "tr_tokens_cls", "heat_cls"),
     ("pos_added", slice(0, SHOW_TOKENS), names, "tr_tokens_pos_added", "heat_pos"),
 )
-for column, (step, shown, labels, key, title) in zip(st.columns(3), heatmaps, strict=True):
-    values = tr.array(step)[0, shown, :SHOW_DIMS]
+for column, (name, shown, labels, key, title) in zip(st.columns(3), heatmaps, strict=True):
+    values = tr.array(name)[0, shown, :SHOW_DIMS]
     draw(column, vectors.token_heatmap(values, labels, text(title), text("dims_axis")), key)
 st.caption(text("heat_caption", dims=SHOW_DIMS, total=n + 1, **{**says, "tokens": SHOW_TOKENS}))
 
@@ -51,7 +58,7 @@ lengths = {"cls_length": embeddings.vector_length(cls), "patch_length": patch_le
 st.markdown(text("cls_text", first=first, **lengths, **says))
 
 # --- position embeddings --------------------------------------------------------------------
-st.header(text("pos_heading"))
+step(text("pos_heading"))
 learned_mosaic, near, learned = cached.positions(choice)
 says |= {"lr": learned[0], "lc": learned[1], "near": near.neighbours, "far": near.far, "all": near.all_pairs}
 st.markdown(text("pos_text", diff=tokens.position_difference(core.model(choice), tr), **says))
@@ -84,7 +91,7 @@ with right:
 st.markdown(text("pos_trained" if choice.trained else "pos_random", **says))
 
 # --- CLIP's ln_pre --------------------------------------------------------------------------
-st.header(text("ln_heading"))
+step(text("ln_heading"))
 if "norm_pre" not in tr:
     clip = encoders.get("clip_vit_b32").title
     st.info(text("ln_absent", clip=clip, **says), icon=":material/info:")

@@ -8,6 +8,7 @@ import streamlit as st
 from ui.cached import training as cached
 from ui.charts import training as charts
 from ui.charts.layout import draw
+from ui.widgets import question
 from ui.widgets import training as widgets
 from ui.widgets.captions import spread_caption
 from ui.widgets.header import page_header
@@ -88,6 +89,14 @@ def show(run: views.LiveRun) -> None:
     title = common("map_title", epoch=report.epoch, count=len(hover))
     charts.digit_map(report.map_2d, trainer.test_labels, hover, f"{KEY}_map", title)
     st.markdown(text("map_text", count=len(hover)))
+    if not run.running:  # a finished or stopped run: its answers no longer move
+        m = views.misreads(trainer)
+        if (q := views.misread_question(m)) is not None:
+            said = m.about(q.correct)
+            why = text("q_misread_why_tied" if said["ties"] else "q_misread_why", **said)
+            question.ask(
+                f"{KEY}_misread", text(f"q_misread_{m.source}", epoch=report.epoch), q, why, format_func=str
+            )
 
 
 widgets.live(run, show)

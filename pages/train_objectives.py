@@ -5,6 +5,7 @@ scored the same way: 5-NN and a linear probe on each one's frozen embeddings, an
 import streamlit as st
 
 from ui.charts import training as charts
+from ui.widgets import question
 from ui.widgets import training as widgets
 from ui.widgets.header import page_header
 from vision_core.training import views
@@ -48,6 +49,11 @@ def show(run: views.LiveRun) -> None:
     if run.done and unsupervised is not None:
         says = {"knn": unsupervised.knn_accuracy, "probe": unsupervised.probe_accuracy, "chance": CHANCE}
         st.markdown(text("compare_text", **says))
+        m = views.misreads(run.trainers["self_supervised"], vote=True)
+        if (q := views.misread_question(m)) is not None:
+            said = m.about(q.correct)
+            why = text("q_misread_why_tied" if said["ties"] else "q_misread_why", **said)
+            question.ask(f"{KEY}_misread", text("q_misread"), q, why, format_func=str)
 
 
 widgets.live(run, show)

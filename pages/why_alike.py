@@ -10,6 +10,8 @@ from ui.cached import why_alike as cached
 from ui.charts.layout import draw
 from ui.charts.tables import lesson_table
 from ui.charts.why_alike import matches_figure, pair_over_photos
+from ui.presenter import step
+from ui.widgets import question
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
 from ui.widgets.photo_source import second_photo
@@ -22,7 +24,7 @@ choice = choose_encoder("why")
 subject, spec = session.subject(choice), choice.encoder
 
 # --- the second photo -----------------------------------------------------------------------
-st.header(text("second_heading"))
+step(text("second_heading"))
 second = second_photo(text, "why_alike")
 if second is None:
     st.stop()
@@ -40,7 +42,7 @@ if spec.family != "vit":
     # --- CNN: every cell against the other photo's pooled vector ------------------------------
     cs, grid = cached.cells(subject, other), cached.last_grid(subject)
     rows, cols = cs.to_pooled[0].shape
-    st.header(text("cells_heading"))
+    step(text("cells_heading"))
     st.markdown(text("cells_text", step=grid.name, shape=format_shape(grid.shape[1:]), rows=rows, cols=cols))
     titles = (text("to_pooled_a"), text("to_pooled_b"))
     pair_over_photos(st.columns(2), pictures, cs.to_pooled, titles, text("cos_scale"), "why_alike_cells")
@@ -49,8 +51,14 @@ if spec.family != "vit":
     if not cached.embedding_is_pooled(subject):
         st.info(text("not_pooled", model=spec.title, gap_cos=cs.cosine, cos=cos))
 
-    st.header(text("contrib_heading"))
+    step(text("contrib_heading"))
     st.markdown(text("contrib_text"))
+    said = alike.share_numbers(cs.contributions[0], TOP)
+    q = alike.top_share_question(cs.contributions[0], TOP)
+    question.ask(
+        "top_share", text("q_share", **said), q, text("q_share_why", **said),
+        format_func=lambda v: text.num(v, ".0%"),
+    )  # fmt: skip
     titles = (text("contrib_a"), text("contrib_b"))
     pair_over_photos(
         st.columns(2), pictures, cs.contributions, titles, text("contrib_scale"), "why_alike_contrib"
@@ -72,7 +80,7 @@ else:
     # --- ViT: patch to patch ------------------------------------------------------------------
     m = cached.matches(subject, other)
     n = m.grid_a[0] * m.grid_a[1]
-    st.header(text("matches_heading"))
+    step(text("matches_heading"))
     st.markdown(text("matches_text", rows=m.grid_a[0], cols=m.grid_a[1], n=n, mutual=m.mutual_count))
     k = st.slider(text("lines_label"), 1, min(40, n), min(12, n), key="why_alike_lines")
     top = alike.top_matches(m, k)

@@ -6,7 +6,9 @@ import streamlit as st
 
 from ui.cached import why_channel as cached
 from ui.charts.why_channel import feature_picture, objective_curve, top_photos
+from ui.presenter import step
 from ui.session import remembered_choice
+from ui.widgets import question
 from ui.widgets.cnn import opens_on
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
@@ -19,7 +21,7 @@ side, shapes = choice.encoder.preprocessing.crop, cached.shapes(choice)
 layers = {layer.name: layer for layer in channels.channel_layers(shapes)}
 
 # --- the gallery and the layer ------------------------------------------------------------
-st.header(text("gallery_heading"))
+step(text("gallery_heading"))
 st.session_state.setdefault("why_channel_variants", cached.MAX_VARIANTS)
 variants = st.slider(text("variants_label"), 0, cached.MAX_VARIANTS, key="why_channel_variants")
 names = list(layers)
@@ -49,9 +51,17 @@ opens_on("why_channel_shown", (choice, name), {"why_channel_channel": channels.o
 channel = st.slider(text("channel_label"), 0, layer.channels - 1, key="why_channel_channel")
 
 # --- the photos that excite it most --------------------------------------------------------
-st.header(text("top_heading", layer=name, channel=channel))
+step(text("top_heading", layer=name, channel=channel))
 field = channels.field_side(shapes, layer)
 where = {"layer": name, "channels": layer.channels, "rows": layer.grid[0], "cols": layer.grid[1]}
+kind = "token" if layer.token else "cnn"
+question.ask(
+    "field_side",
+    text(f"q_field_{kind}", side=side, **where),
+    channels.field_question(shapes, list(layers.values()), layer, side),
+    text(f"q_field_{kind}_why", side=side, field=field, jump=channels.field_jump(shapes, layer), **where),
+    format_func=lambda n: text("q_field_option", n=int(n)),
+)
 if layer.token:
     st.markdown(text("layer_token", tokens=layer.grid[0] * layer.grid[1], field=field, **where))
 else:
@@ -68,7 +78,7 @@ crops = [channels.crop(p, b) for p, b in zip(photos, boxes, strict=True)]
 top_photos(photos, boxes, crops, captions)
 
 # --- a picture made for the channel --------------------------------------------------------
-st.header(text("fv_heading"))
+step(text("fv_heading"))
 st.markdown(text("fv_intro"))
 fv = cached.stored_feature_vis(choice, layer, channel)
 if fv is None and st.button(text("fv_button", layer=name, channel=channel), key="why_channel_fv"):

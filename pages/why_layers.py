@@ -10,17 +10,20 @@ from ui.cached import why_layers as cached
 from ui.charts import why_layers as charts
 from ui.charts.layout import draw
 from ui.charts.tables import lesson_table
+from ui.presenter import step
+from ui.widgets import question
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
 from ui.widgets.pickers import position_picker
-from vision_core.why.erf import field_steps
+from vision_core.why.erf import effective_side_question, even_side, field_steps
+from vision_core.why.lens import settled_question
 
 text = page_header("why_layers")
 choice = choose_encoder("why", allow_random_toggle=True, key="layers_random")
 subject, encoder = session.subject(choice), choice.encoder
 
 # --- the logit lens -----------------------------------------------------------------------
-st.header(text("lens_heading"))
+step(text("lens_heading"))
 st.markdown(text("lens_intro"))
 if not cached.has_head(choice):
     cnn_head = encoder.family != "vit" and encoder.has_classifier  # a head, but no CLS token to read early
@@ -34,6 +37,10 @@ else:
     else:
         lens = cached.lens_of_photo(subject)
     told = lens.summary()
+    question.ask(
+        "lens_block", text("q_lens", **told), settled_question(lens), text("q_lens_why", **told),
+        format_func=lambda b: text("q_lens_option", block=int(b)),
+    )  # fmt: skip
     st.markdown(
         text(
             "lens_answer_first" if told["settled_first"] else "lens_answer_later", model=encoder.title, **told
@@ -46,7 +53,7 @@ else:
     st.caption(text(note, weights=encoder.weights.title))
 
 # --- the linear probe by depth ------------------------------------------------------------
-st.header(text("probe_heading"))
+step(text("probe_heading"))
 items = gallery.current_gallery()
 intro = "probe_intro_vit" if encoder.family == "vit" else "probe_intro"
 st.markdown(text(intro, photos=len(items), labels=len({it.label for it in items})))
@@ -70,7 +77,7 @@ if result is not None:
     st.caption(text("probe_note" if choice.trained else "probe_random_note"))
 
 # --- the effective receptive field --------------------------------------------------------
-st.header(text("erf_heading"))
+step(text("erf_heading"))
 st.markdown(text("erf_intro"))
 if encoder.family == "vit":
     st.info(text("erf_vit"))
@@ -94,8 +101,15 @@ with left:
     labels = (text("row_label"), text("col_label"))
     row, col = position_picker(pixels, (rows, cols), key=f"layers_erf_pos_{step}", labels=labels, title=title)
 field = cached.effective_field(subject, step, row, col, channel)
+told = {**field.summary(), "unit": unit_names[picked], "even": even_side(field)}
+if field.total > 0:
+    with right:  # above the map that shows it
+        why = text("q_erf_why_centred" if told["eff"] < told["even"] else "q_erf_why_spread", **told)
+        question.ask(
+            "erf_side", text("q_erf", **told), effective_side_question(field), why,
+            format_func=lambda n: text("q_erf_option", n=int(n)),
+        )  # fmt: skip
 draw(right, charts.field_over_photo(pixels, field, text("erf_title")), "layers_erf")
-told = {**field.summary(), "unit": unit_names[picked]}
 if field.total == 0:
     st.warning(text("erf_flat", **told))
 else:

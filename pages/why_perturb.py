@@ -10,11 +10,13 @@ from ui.cached import why_perturb as cached
 from ui.charts.attention import map_over_photo
 from ui.charts.layout import draw
 from ui.charts.why_perturb import maps_before_after, similarity_curve
+from ui.presenter import step
+from ui.widgets import question
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
 from ui.widgets.why_perturb import perturbation_controls
 from vision_core.cnn.stages import format_shape
-from vision_core.why.perturb import first_below, peak_patch
+from vision_core.why.perturb import first_below, flip_question, peak_patch
 
 text = page_header("why_perturb")
 choice = choose_encoder("why")
@@ -22,7 +24,7 @@ subject, spec = session.subject(choice), choice.encoder
 picture, fill = cached.network_pixels(subject), cached.fill(subject)
 
 # --- the controls ---------------------------------------------------------------------------
-st.header(text("controls_heading"))
+step(text("controls_heading"))
 st.markdown(
     text("controls_text", width=picture.shape[1], height=picture.shape[0], r=fill[0], g=fill[1], b=fill[2])
 )
@@ -30,7 +32,7 @@ p = perturbation_controls(text, picture, fill, key="why_perturb")
 c = cached.moved(subject, p)
 
 # --- what the network sees and how far its vector moved ---------------------------------------
-st.header(text("seen_heading"))
+step(text("seen_heading"))
 before_col, after_col, number_col = st.columns([1, 1, 1])
 before_col.image(picture, caption=text("original_caption"), width="stretch")
 after_col.image(c.pixels, caption=text("perturbed_caption"), width="stretch")
@@ -38,7 +40,7 @@ number_col.metric(text("cosine_label"), text.num(c.cosine, ".3f"))
 number_col.markdown(text("cosine_null" if p.is_null else "cosine_text", cos=c.cosine, model=spec.title))
 
 if c.maps_before is not None and c.maps_after is not None and c.first_cosine is not None:
-    st.header(text("maps_heading"))
+    step(text("maps_heading"))
     shape = format_shape(c.first_shape or ())
     says = {
         "step": c.first_step,
@@ -53,7 +55,7 @@ if c.maps_before is not None and c.maps_after is not None and c.first_cosine is 
     titles = [text("channel_title", channel=ch) for ch in c.channels]
     maps_before_after(c.maps_before, c.maps_after, titles, (text("before_row"), text("after_row")))
 elif c.cls_before is not None and c.cls_after is not None:
-    st.header(text("attention_heading"))
+    step(text("attention_heading"))
     last = len(c.cls_before) - 1
     st.session_state["why_perturb_layer"] = min(int(st.session_state.get("why_perturb_layer", last)), last)
     layer = st.slider(text("layer_label", last=last), 0, last, key="why_perturb_layer")
@@ -65,7 +67,7 @@ elif c.cls_before is not None and c.cls_after is not None:
     peak = "peak_same" if (r0, c0) == (r1, c1) else "peak_moved"
     st.markdown(text(peak, r0=r0, c0=c0, r1=r1, c1=c1))
 
-st.header(text("top_heading"))
+step(text("top_heading"))
 if c.top_before and c.top_after and c.before_after is not None:
     first, (was, now) = c.top_before[0], c.before_after
     if c.top_after[0].index == first.index:
@@ -92,8 +94,12 @@ else:
     st.info(text("no_classifier", model=spec.title))
 
 # --- how invariant is the embedding? ----------------------------------------------------------
-st.header(text("sweep_heading"))
+step(text("sweep_heading"))
 st.markdown(text("sweep_intro"))
+with st.spinner(text("sweep_wait")):
+    angles = cached.sweep(subject, "angle")  # cached: the curve below reads the same sweep
+why = text("q_flip_why", flip=angles.at(180.0), small=angles.at(15.0), quarter=angles.at(90.0))
+question.ask("flip", text("q_flip"), flip_question(angles), why, format_func=lambda v: text.num(v, ".2f"))
 threshold = st.slider(text("threshold_label"), 0.5, 0.99, 0.9, 0.01, key="why_perturb_threshold")
 names = (text("curve_name"), text("threshold_name", threshold=threshold), text("below_name"))
 for kind, column in zip(("shift", "angle"), st.columns(2), strict=True):

@@ -9,6 +9,8 @@ from ui.cached import core
 from ui.cached import why_prediction as cached
 from ui.charts.layout import draw
 from ui.charts.why_prediction import map_over_photo, maps_side_by_side
+from ui.presenter import step
+from ui.widgets import question
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
 from ui.widgets.photo_source import second_photo
@@ -22,7 +24,7 @@ tr = cached.predictions(subject)
 pixels = core.prepared(subject).pixels
 
 # --- what the maps explain ------------------------------------------------------------------
-st.header(text("target_heading"))
+step(text("target_heading"))
 label, second = None, None
 if spec.has_classifier:
     kind = "class"
@@ -65,7 +67,20 @@ occ = cached.occlusion_map(subject, label, second, patch, stride)
 check = cached.region_check(subject, method, label, second, patch)
 
 # --- the map and the occlusion map, side by side --------------------------------------------
-st.header(text("maps_heading"))
+step(text("maps_heading"))
+if not cam_map.flat:  # an empty map marks no quarter
+    quarters = {q: text(f"quarter_{q}") for q in cam.QUARTERS}
+    q = cam.quarter_question(cam_map)
+    shares = cam.quarter_shares(cam_map.pixels)
+    target = by_index[label].label if label is not None else ""
+    question.ask(
+        "cam_quarter",
+        text(f"q_quarter_{kind}", method=names[method], label=target),
+        q,
+        text("q_quarter_why", method=names[method], quarter=quarters[q.correct], share=shares[q.correct],
+             **shares, **cam_map.numbers()),
+        format_func=quarters.__getitem__,  # raises on a label: AppTest then matches labels
+    )  # fmt: skip
 st.markdown(text(f"maps_intro_{kind}"))
 left, right = st.columns(2)
 square = None if cam_map.flat else check.box
@@ -84,7 +99,7 @@ if not cam_map.flat:
 st.caption(text("hires_same" if cam_map.uniform_gradient else "hires_differs"))
 
 # --- the sanity check: the same map with random weights -------------------------------------
-st.header(text("sanity_heading"))
+step(text("sanity_heading"))
 if not choice.trained:
     st.info(text("sanity_untrained", model=spec.title))
 else:

@@ -17,10 +17,12 @@ from vision_core.why.alike import (
     cell_similarity,
     embedding_is_pooled,
     patch_matches,
+    share_numbers,
     strongest_cell,
     top_cells,
     top_matches,
     top_share,
+    top_share_question,
 )
 
 PAIRS = [("chelsea", "coffee"), ("chelsea", "astronaut"), ("grace_hopper", "astronaut")]
@@ -113,3 +115,23 @@ def test_each_patch_s_match_really_is_the_argmax(vit, a, b):
         assert t.b == divmod(int(sim[i].argmax()), 16) and t.mutual == mutual[i]
     score_a, score_b = m.score_map()
     assert score_a[t.a] == pytest.approx(t.score) and score_b.shape == (16, 16)
+
+
+@pytest.mark.parametrize(("a", "b"), PAIRS)
+def test_the_share_question_is_the_largest_cells_part_of_the_embeddings_cosine(lite, a, b):
+    """The answer against torch: each cell's dot product with the other photo's unit GAP vector,
+    the five largest summed and divided by the embeddings' own cosine similarity."""
+    grid_a = torch.tensor(lite[a].array("relu_head")[0], dtype=torch.float64).flatten(1).T  # (49, 1280)
+    grid_b = torch.tensor(lite[b].array("relu_head")[0], dtype=torch.float64).flatten(1).T
+    g_a, g_b = grid_a.mean(0), grid_b.mean(0)
+    per_cell = grid_a @ (g_b / g_b.norm()) / (len(grid_a) * g_a.norm())  # (49,)
+    embedded = cosine_similarity(lite[a].array("embedding")[0], lite[b].array("embedding")[0])
+    expected = float(per_cell.topk(5).values.sum()) / embedded
+    contributions = cell_similarity(
+        lite[a].array("relu_head")[0], lite[b].array("relu_head")[0]
+    ).contributions[0]
+    q = top_share_question(contributions, 5)
+    assert q.correct == pytest.approx(expected, abs=0.005 + 1e-4)
+    assert round(5 / 49, 2) in q.options and len({f"{o:.0%}" for o in q.options}) == len(q.options) == 4
+    said = share_numbers(contributions, 5)
+    assert said["share"] == pytest.approx(expected, rel=1e-5) and said["n"] == 49

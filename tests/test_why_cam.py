@@ -192,3 +192,30 @@ def test_hottest_box_holds_the_most():
     assert cam.hottest_box(m, 4) == (12, 3)
     with pytest.raises(ValueError, match="does not fit"):
         cam.hottest_box(m, 21)
+
+
+def test_the_quarter_question_names_the_quarter_holding_most_of_zhous_cam(lite0, photos):
+    """The answer against Zhou et al.'s CAM (the class's weights times the traced grid), stretched
+    by torch's own bilinear resize and added up with masks of the picture's halves."""
+    for sample in ("chelsea", "coffee", "astronaut"):
+        x, target, parts = photos[sample]
+        grid = trace(lite0, x, keep=["relu_head"]).array("relu_head")[0].astype(np.float64)
+        weights = lite0._fc.weight[target.index].detach().double().numpy()
+        small = np.maximum(np.tensordot(weights, grid, axes=1), 0)
+        small = (small - small.min()) / (small.max() - small.min())
+        big = torch.nn.functional.interpolate(
+            torch.tensor(small)[None, None], size=(224, 224), mode="bilinear", align_corners=False
+        )[0, 0].numpy()
+        rows, cols = np.indices(big.shape)
+        masses = {
+            (top, left): big[((rows < 112) == top) & ((cols < 112) == left)].sum()
+            for top in (True, False)
+            for left in (True, False)
+        }
+        top, left = max(masses, key=masses.get)
+        expected = f"{'top' if top else 'bottom'}_{'left' if left else 'right'}"
+        q = cam.quarter_question(cam.cam_map(parts, "gradcam", (224, 224)))
+        assert q.correct == expected and sorted(q.options) == sorted(cam.QUARTERS)
+        shares = cam.quarter_shares(cam.cam_map(parts, "gradcam", (224, 224)).pixels)
+        assert sum(shares.values()) == pytest.approx(1.0)
+        assert shares[expected] == pytest.approx(masses[(top, left)] / sum(masses.values()), abs=0.01)

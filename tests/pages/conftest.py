@@ -32,6 +32,25 @@ def _app_py_runs_on_every_run(monkeypatch):
     monkeypatch.setattr(PagesManager, "__init__", init)
 
 
+# a glossary link as lessons.link_terms writes it: [words](glossary?lang=en#slug "definition")
+GLOSSARY_LINK = re.compile(r'\[([^\]]+)\]\(glossary\?lang=\w+#[\w-]+(?: "[^"]*")?\)')
+
+
+def plain(md: str) -> str:
+    """Markdown with its glossary links reduced to their words: what a learner reads."""
+    return GLOSSARY_LINK.sub(r"\1", md)
+
+
+def markdown(at: AppTest) -> str:
+    """All the page's Markdown, as read (glossary links as their words)."""
+    return "\n".join(plain(m.value) for m in at.markdown)
+
+
+def markdown_with(at: AppTest, needle: str) -> str:
+    """The first Markdown block of the page that says ``needle`` (glossary links as their words)."""
+    return next(text for text in (plain(m.value) for m in at.markdown) if needle in text)
+
+
 def sample_photo(sample_id: str = "chelsea") -> Photo:
     return Photo.from_bytes(samples.sample_bytes(sample_id), samples.get_sample(sample_id).title)
 
@@ -146,4 +165,25 @@ def answer_question(at: AppTest, key: str, pick_index: int = 0) -> tuple[object,
     at.button(key=f"q_{key}_commit").click().run()
     assert_ok(at)
     said = [e.value for e in (*at.success, *at.warning, *at.info)] + [m.value for m in at.markdown]
-    return picked, "\n".join(str(s) for s in said)
+    return picked, "\n".join(plain(str(s)) for s in said)
+
+
+def wrong_then_right(at: AppTest, key: str, q, shown: str, lang: str = "en") -> str:
+    """Answer question ``key`` (its :class:`~vision_core.quiz.Choices` ``q``) wrongly — the verdict
+    and the model's answer ``shown`` (as the page writes it) appear — ask again, answer rightly;
+    returns what the right answer's reveal says."""
+    right, wrong = {"en": ("**Right.**", "Not this time"), "ru": ("**Верно.**", "На этот раз нет")}[lang]
+
+    def pick(option) -> str:  # the option itself: AppTest formats it with the page's own format_func
+        next(r for r in at.radio if str(r.key).startswith(f"q_{key}__")).set_value(option).run()
+        at.button(key=f"q_{key}_commit").click().run()
+        assert_ok(at)
+        said = [e.value for e in (*at.success, *at.warning, *at.info)] + [m.value for m in at.markdown]
+        return "\n".join(str(s) for s in said)
+
+    said = pick(next(o for o in q.options if o != q.correct))
+    assert wrong in said and f"**{shown}**" in said, said
+    at.button(key=f"q_{key}_again").click().run()
+    said = pick(q.correct)
+    assert right in said and f"**{shown}**" in said, said
+    return said

@@ -7,6 +7,7 @@ import io
 from functools import cache
 
 import numpy as np
+from conftest import plain
 from PIL import Image
 
 from ui.gallery import GallerySpec
@@ -44,4 +45,36 @@ def png(color=(200, 30, 30), size=(96, 64)) -> bytes:
 
 
 def markdown(at) -> str:
-    return "\n".join(m.value for m in [*at.markdown, *at.caption])
+    return "\n".join(plain(m.value) for m in [*at.markdown, *at.caption])
+
+
+def quiz(at, key: str, q, shown, *, lang: str = "en") -> str:
+    """Drive the page's question ``key`` as a learner would and check it against ``q``, the
+    question vision_core makes for this gallery (options shown by ``shown``): nothing is revealed
+    before an answer; in English a wrong answer first (the verdict and the right answer shown),
+    then "ask again" and the right one; in Russian the right one. Returns what the reveal says."""
+    from conftest import answer_question
+
+    radio = next(r for r in at.radio if str(r.key).startswith(f"q_{key}__"))
+    assert list(radio.options) == [shown(o) for o in q.options]
+    before = " ".join(str(e.value).lower() for e in (*at.success, *at.warning, *at.info))
+    assert "model in use gives" not in before and "модель, выбранная сейчас" not in before
+    if lang == "en":
+        wrong = next(i for i, o in enumerate(q.options) if o != q.correct)
+        _, said = answer_question(at, key, wrong)
+        assert f"**Not this time.** You said {shown(q.options[wrong])}" in said
+        assert f"the model in use gives **{shown(q.correct)}**" in said
+        at.button(key=f"q_{key}_again").click().run()
+        _, said = answer_question(at, key, q.answer)
+        assert f"**Right.** The model in use gives **{shown(q.correct)}**" in said
+    else:
+        _, said = answer_question(at, key, q.answer)
+        assert f"**Верно.** Модель, выбранная сейчас, даёт **{shown(q.correct)}**" in said
+    return said
+
+
+def ru(value, spec: str = "") -> str:
+    """A number as the Russian pages write it."""
+    from lessons import localize
+
+    return localize(format(value, spec), value, "ru")

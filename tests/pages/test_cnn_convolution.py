@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import assert_ok, open_page
+from conftest import assert_ok, markdown_with, open_page, plain
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from vision_core import load_model, preprocess, trace
@@ -32,11 +32,7 @@ def run_with_edits(at, edits: dict[str, dict]):
 
 
 def window_line(at) -> str:
-    return next(m.value for m in at.markdown if m.value.startswith("Output at row"))
-
-
-def markdown_with(at, needle: str) -> str:
-    return next(m.value for m in at.markdown if needle in m.value)
+    return next(plain(m.value) for m in at.markdown if m.value.startswith("Output at row"))
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +174,19 @@ def test_random_weights_and_russian():
     assert at.warning, "an untrained network is labelled as such"
     metrics = [m.value for m in at.metric]
     assert metrics[0] == metrics[1] or abs(float(metrics[0]) - float(metrics[1])) < 2e-5
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_question_reveals_the_first_layers_own_shape(lite0, lang):
+    from conftest import wrong_then_right
+
+    from vision_core.cnn.convolution import conv_shape_question
+
+    _, tr = lite0
+    step = tr["_conv_stem"]
+    q = conv_shape_question(step.meta, tuple(tr["input"].shape[1:]))
+    assert q.correct == tuple(step.shape[1:]) == (32, 112, 112)  # what the network recorded
+    at = open_page(PAGE, lang=lang)
+    assert_ok(at)
+    said = wrong_then_right(at, "conv_shape", q, "32 × 112 × 112", lang)
+    assert ("⌊(224 + 0 + 1 − 1·(3 − 1) − 1) / 2⌋ + 1 = **112" in said) or lang == "ru"

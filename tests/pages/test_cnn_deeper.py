@@ -4,7 +4,7 @@ input size, a residual block — every number checked against vision_core."""
 from __future__ import annotations
 
 import pytest
-from conftest import assert_ok, open_page
+from conftest import assert_ok, markdown, open_page
 
 from vision_core import load_model, preprocess, trace
 from vision_core.cnn.convolution import receptive_fields, shape_table
@@ -19,10 +19,6 @@ PAGE = "pages/cnn_deeper.py"
 def lite0_trace():
     model = load_model("efficientnet_lite0")
     return trace(model, preprocess(load_sample("chelsea"), "efficientnet_lite0"))
-
-
-def markdown(at) -> str:
-    return "\n".join(m.value for m in at.markdown)
 
 
 def test_stage_channel_and_receptive_field(lite0_trace):
@@ -108,3 +104,23 @@ def test_russian_page_runs():
     at = open_page(PAGE, lang="ru")
     assert_ok(at)
     assert at.title[0].value.startswith("Вглубь")
+
+
+@pytest.mark.parametrize("size,lang", [(226, "en"), (161, "ru")])
+def test_the_question_reveals_the_last_grid_for_any_size(size, lang):
+    import torch
+    from conftest import wrong_then_right
+
+    from vision_core.cnn.stages import last_grid_question
+
+    model = encoders.build_model("resnet50").eval()
+    with torch.no_grad():  # resnet's own forward, no recorder
+        y = model.maxpool(model.relu(model.bn1(model.conv1(torch.zeros(1, 3, size, size)))))
+        side = model.layer4(model.layer3(model.layer2(model.layer1(y)))).shape[-1]
+    q = last_grid_question(shape_rows(shape_table(model, size)))
+    assert q.correct == side
+    at = open_page(PAGE, lang=lang, deeper_table_model="resnet50", deeper_table_size=size)
+    assert_ok(at)
+    said = wrong_then_right(at, "deeper_last_grid", q, f"{side} × {side}", lang)
+    ratio = f"{size / 32:.2f}" if lang == "en" else f"{size / 32:.2f}".replace(".", ",")
+    assert f"{size} / 32 = {ratio}" in said

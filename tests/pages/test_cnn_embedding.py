@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_ok, open_page
+from conftest import assert_ok, markdown, open_page
 
 from vision_core import load_model, preprocess, trace
 from vision_core.embeddings.vectors import cosine_similarity, describe_vector, global_pools
@@ -22,10 +22,6 @@ def lite0():
 
 def embed(model, sample_id: str):
     return trace(model, preprocess(load_sample(sample_id), "efficientnet_lite0"))
-
-
-def markdown(at) -> str:
-    return "\n".join(m.value for m in at.markdown)
 
 
 def test_grid_vector_pools_l2_and_predictions(lite0):
@@ -90,3 +86,34 @@ def test_russian_page_runs():
     at = open_page(PAGE, lang="ru")
     assert_ok(at)
     assert at.title[0].value.startswith("GAP")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_questions_reveal_gaps_length_and_the_similarity(lite0, lang):
+    import torch
+    from conftest import wrong_then_right
+
+    from vision_core.cnn import squeeze
+
+    x = preprocess(load_sample("chelsea"), "efficientnet_lite0")
+    big = trace(
+        lite0, torch.nn.functional.interpolate(x, size=(352, 352), mode="bilinear"), keep=["relu_head"]
+    )
+    own = trace(lite0, x, keep=["relu_head"])
+    q = squeeze.gap_length_question(big["relu_head"].shape, own["relu_head"].shape)
+    assert q.correct == big["gap"].shape[-1] == 1280
+    at = open_page(PAGE, lang=lang, emb_size=352)
+    assert_ok(at)
+    shown = "1,280" if lang == "en" else "1\u202f280"
+    wrong_then_right(at, "emb_gap_length", q, shown, lang)
+
+    cos = cosine_similarity(
+        embed(lite0, "chelsea").array("embedding"), embed(lite0, "coffee").array("embedding")
+    )
+    q = squeeze.above_question(cos)
+    yes = {"en": ("Yes, above 0.5", "No, 0.5 or below"), "ru": ("Да, больше 0,5", "Нет, 0,5 или меньше")}[
+        lang
+    ]
+    said = wrong_then_right(at, "emb_cosine", q, yes[0] if cos > 0.5 else yes[1], lang)
+    number = f"{cos:.3f}" if lang == "en" else f"{cos:.3f}".replace(".", ",")
+    assert f"**{number}**" in said

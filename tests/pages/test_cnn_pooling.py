@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import assert_ok, open_page
+from conftest import assert_ok, markdown, open_page
 
 from vision_core import load_model, preprocess, trace
 from vision_core.cnn.convolution import conv_breakdown, shape_table
@@ -32,10 +32,6 @@ def chart(at, title_start: str) -> np.ndarray:
                 return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(shape)
             return np.array(z, dtype=float)
     raise AssertionError(f"no chart titled {title_start!r}")
-
-
-def markdown(at) -> str:
-    return "\n".join(m.value for m in at.markdown)
 
 
 def test_pocket_pooling_three_ways():
@@ -117,3 +113,20 @@ def test_russian_page_runs():
     assert_ok(at)
     assert at.title[0].value.startswith("Пулинг")
     assert "уменьшает сетку 5 раз (224×224 → 112×112" in markdown(at)
+
+
+@pytest.mark.parametrize("name,lang", [("efficientnet_lite0", "en"), ("resnet18", "ru")])
+def test_the_question_reveals_how_often_the_grid_shrinks(name, lang):
+    from conftest import wrong_then_right
+
+    from vision_core.cnn.pooling import grid_sizes, shrink_count_question
+
+    tr = shape_table(encoders.build_model(name), 224)
+    sides = {s.shape[-1] for s in tr if len(s.shape) == 4}  # every grid the network makes
+    q = shrink_count_question(grid_sizes(downsampling_steps(tr)))
+    assert q.correct == len(sides) - 1
+    at = open_page(PAGE, lang=lang, model_cnn=name, pool_random=name != "efficientnet_lite0")
+    assert_ok(at)
+    shown = f"{q.correct} {'times' if lang == 'en' else 'раз'}"
+    said = wrong_then_right(at, "pool_shrinks", q, str(q.correct), lang)
+    assert f"**{shown}**" in said and "224×224 → 112×112 → 56×56 → 28×28 → 14×14 → 7×7" in said

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_ok, open_page
+from conftest import assert_ok, open_page, plain
 
 from vision_core import load_model, preprocess, trace
 from vision_core.cnn import activations
@@ -50,7 +50,7 @@ def test_zero_and_capped_shares(lite0_stem):
     m = metrics(at)
     assert m[f"Set to 0, channel {channel}"] == f"{(after[channel] == 0).mean():.1%}"
     assert m[f"Capped at {CAP:g}, channel {channel}"] == f"{(after[channel] == CAP).mean():.2%}"
-    negative = next(x.value for x in at.markdown if x.value.startswith(f"In channel {channel}"))
+    negative = next(x for x in (plain(m.value) for m in at.markdown) if x.startswith(f"In channel {channel}"))
     assert f"{(before[channel] < 0).mean():.1%} of the values are negative" in negative
     check = next(c.value for c in at.caption if c.value.startswith("Check:"))
     assert check.endswith(f"{after.size:,} values is 0.")
@@ -79,7 +79,7 @@ def test_pocket_negatives():
     at = open_page(PAGE)
     pocket = run_pocket_cnn()
     neg_a, neg_b = ((pocket.conv[n] < 0).sum() for n in ("A", "B"))
-    text = next(m.value for m in at.markdown if "negative values out of" in m.value)
+    text = next(plain(m.value) for m in at.markdown if "negative values out of" in m.value)
     assert f"has {neg_a} negative values out of {pocket.conv['A'].size}, filter B's has {neg_b}" in text
 
 
@@ -99,3 +99,21 @@ def test_a_missing_network_falls_back_to_lite0_in_russian():
     assert_ok(at)
     assert any("EfficientNet-Lite0" in w.value for w in at.warning)  # at the top of the page
     assert at.title[0].value.startswith("ReLU")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_question_reveals_the_layers_zeroed_share(lite0_stem, lang):
+    from conftest import wrong_then_right
+
+    before, after = lite0_stem
+    share = float((after == 0).mean())
+    q = activations.zeroed_share_question(activations.activation_stats("relu6", before, after))
+    assert q.correct == min(int(share * 4), 3)
+    at = open_page(PAGE, lang=lang)
+    assert_ok(at)
+    lo, hi = activations.ZERO_BUCKETS[q.correct : q.correct + 2]
+    shown = f"{lo:.0%} – {hi:.0%}"
+    said = wrong_then_right(at, "relu_zeroed", q, shown, lang)
+    assert (
+        f"{share:.1%} come out as 0" if lang == "en" else f"нулями стали {share:.1%}".replace(".", ",")
+    ) in said

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import answer_question, assert_ok, open_page, sample_photo
+from conftest import answer_question, assert_ok, markdown_with, open_page, sample_photo
 
 from vision_core.cnn import pixels
 from vision_core.engine import encoders
@@ -19,10 +19,6 @@ def expected_steps(name: str, size: int, sample: str = "chelsea"):
 
 def journey_table(at):
     return at.dataframe[0].value  # the page's tables, in order: the pixel's journey, then the corner
-
-
-def markdown_with(at, needle: str) -> str:
-    return next(m.value for m in at.markdown if needle in m.value)
 
 
 def test_one_pixel_numbers_follow_the_models_preprocessing():
@@ -102,3 +98,32 @@ def test_the_question_reveals_the_tensors_own_count(size):
     at.button(key="q_tensor_size_again").click().run()
     _, said = answer_question(at, "tensor_size", q.answer)
     assert f"**Right.** The model in use gives **{q.correct:,}**" in said
+
+
+@pytest.mark.parametrize(("sample", "same"), [("grace_hopper", False), ("coffee", True)])
+def test_the_crop_lesson_shows_both_answers_as_the_network_gives_them(sample, same):
+    import torch
+
+    from vision_core.engine.preprocess import squash_steps
+    from vision_core.predictions import top_k
+
+    at = open_page(PAGE, photo=sample_photo(sample))
+    assert_ok(at)
+    image = load_image(sample_photo(sample).data)
+    model = encoders.load_model("efficientnet_lite0", allow_download=False).eval()
+    lite0 = encoders.get("efficientnet_lite0")
+    with torch.inference_mode():  # each on its own: batch of one, independent of the page's pair
+        crop = torch.softmax(model(encoders.preprocess(image, "efficientnet_lite0")), -1)[0].numpy()
+        whole = torch.softmax(model(squash_steps(image, lite0.preprocessing).tensor), -1)[0].numpy()
+    best_crop, best_whole = top_k(crop, 3)[0], top_k(whole, 3)[0]
+    assert (best_crop.index == best_whole.index) is same
+    bars = [p.text for p in at.progress]
+    assert any(best_crop.label in str(b) for b in bars) and any(best_whole.label in str(b) for b in bars)
+    said = markdown_with(at, "squashed into the same square")
+    assert f"**{best_crop.label}** ({best_crop.probability:.1%})" in said
+    if same:
+        assert "not its answer" in said
+    else:
+        assert (
+            f"**{best_whole.label}** ({best_whole.probability:.1%})" in said and "Preparation is part" in said
+        )

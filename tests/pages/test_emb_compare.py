@@ -4,9 +4,12 @@ are not on this machine) and against itself untrained — agreement numbers from
 from __future__ import annotations
 
 import lab_expected as exp
-from conftest import assert_ok, open_page
+import numpy as np
+import pytest
+from conftest import assert_ok, assert_russian, open_page
+from sklearn.neighbors import NearestNeighbors
 
-from vision_core.embeddings import neighbours
+from vision_core.embeddings import neighbours, questions
 from vision_core.engine import encoders
 
 PAGE = "pages/emb_compare.py"
@@ -57,3 +60,48 @@ def test_an_encoder_without_its_weights_says_what_the_sidebar_says():
     fallback = [c.value for c in at.caption if "are not on this machine" in c.value]
     assert fallback and fallback[0].endswith(note), (fallback, note)
     assert "sidebar can download" not in " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_question_reveals_how_much_the_two_encoders_agree(lang):
+    """Page 7's question: the mean overlap of A's and B's neighbour lists, computed here with
+    scikit-learn's neighbour search on the same vectors; chance and the other pairs as rivals."""
+    at = open_page(PAGE, lang=lang, **exp.session())
+    assert_ok(at)
+    vit = at.selectbox(key="lab_enc_b").value
+    a = exp.vectors()
+    b = exp.vectors(vit, "pretrained" if encoders.available_offline(vit) else "random")
+    a0 = exp.vectors("efficientnet_lite0", "random")
+    jaccard = overlap_by_hand(a, b, 5)
+    ab = neighbours.agreement(a, b, 5)
+    others = [neighbours.agreement(a, a0, 5).mean, neighbours.agreement(b, a0, 5).mean]
+    q = questions.agreement_question(ab, len(a), others)
+    assert q.correct == round(jaccard, 3)
+
+    def shown(v: float) -> str:
+        return exp.ru(v, ".1%") if lang == "ru" else f"{v:.1%}"
+
+    said = exp.quiz(at, "compare_agreement", q, shown, lang=lang)
+    assert shown(neighbours.chance_agreement(len(a), 5)) in said
+    if lang == "ru":
+        assert_russian(at)
+    else:
+        assert f"A and B share on average **{jaccard:.1%}**" in said
+        at.slider(key="lab_agree_k").set_value(3).run()  # shorter lists: another overlap
+        assert_ok(at)
+        q = questions.agreement_question(
+            neighbours.agreement(a, b, 3),
+            len(a),
+            [neighbours.agreement(a, a0, 3).mean, neighbours.agreement(b, a0, 3).mean],
+        )
+        assert q.correct == round(overlap_by_hand(a, b, 3), 3)
+        exp.quiz(at, "compare_agreement", q, shown)
+
+
+def overlap_by_hand(a: np.ndarray, b: np.ndarray, k: int) -> float:
+    lists = []
+    for v in (a, b):
+        x = v.astype(np.float64) / np.linalg.norm(v.astype(np.float64), axis=1, keepdims=True)
+        _, idx = NearestNeighbors(n_neighbors=k + 1, metric="cosine").fit(x).kneighbors(x)
+        lists.append([{int(j) for j in row if j != i} for i, row in enumerate(idx)])
+    return float(np.mean([len(x & y) / len(x | y) for x, y in zip(*lists, strict=True)]))

@@ -5,9 +5,11 @@ the numbers of the embedding step checked against vision_core."""
 from __future__ import annotations
 
 import lab_expected as exp
-from conftest import assert_ok, open_page
+import numpy as np
+import pytest
+from conftest import assert_ok, assert_russian, open_page
 
-from vision_core.embeddings import gallery
+from vision_core.embeddings import gallery, questions
 from vision_core.samples import sample_bytes
 
 PAGE = "pages/emb_gallery.py"
@@ -81,3 +83,38 @@ def test_uploads_many_files_and_a_zip_skipping_bad_ones():
     # the same files again (a rerun keeps them) add nothing twice
     at.run()
     assert len(table(at)) == n
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_question_reveals_the_two_photos_cosine(lang):
+    """Page 1's question: which band the cosine similarity of the first photo and the first photo
+    of another label falls in — the band and the number of the real vectors."""
+    at = open_page(PAGE, lang=lang, **exp.session())
+    assert_ok(at)
+    v, items = exp.vectors(), exp.items()
+    other = next(i for i, it in enumerate(items) if it.label != items[0].label)
+    q = questions.cosine_band_question(v, 0, other)
+    cos = float(v[0] @ v[other] / (np.linalg.norm(v[0]) * np.linalg.norm(v[other])))
+    assert q.correct[0] <= cos < q.correct[1]
+    words = {
+        "en": ("below {hi}", "from {lo} to {hi}", "{lo} or more"),
+        "ru": ("меньше {hi}", "от {lo} до {hi}", "{lo} и больше"),
+    }[lang]
+
+    def shown(band):
+        lo, hi = (exp.ru(x, "g") if lang == "ru" else format(x, "g") for x in band)
+        return words[["low", "mid", "high"].index(questions.band_kind(band))].format(lo=lo, hi=hi)
+
+    said = exp.quiz(at, "gallery_cosine", q, shown, lang=lang)
+    number = exp.ru(cos, ".3f") if lang == "ru" else f"{cos:.3f}"
+    assert f"**{items[0].name}** {'и' if lang == 'ru' else 'and'} **{items[other].name}**" in said
+    assert f"**{number}**" in said
+    if lang == "ru":
+        assert_russian(at)
+    else:
+        assert "These are trained weights" in said
+        at.toggle(key="lab_random").set_value(True).run()  # untrained: a new question
+        assert_ok(at)
+        q = questions.cosine_band_question(exp.vectors("efficientnet_lite0", "random"), 0, other)
+        said = exp.quiz(at, "gallery_cosine", q, shown)
+        assert q.correct == (0.9, 1.0) and "These are random weights" in said

@@ -6,9 +6,10 @@ from __future__ import annotations
 import lab_expected as exp
 import numpy as np
 import pytest
-from conftest import assert_ok, open_page
+from conftest import assert_ok, assert_russian, open_page
+from scipy.spatial.distance import pdist
 
-from vision_core.embeddings import gallery, neighbours, projection
+from vision_core.embeddings import gallery, neighbours, projection, questions
 from vision_core.embeddings import vectors as embeddings
 from vision_core.engine import encoders
 from vision_core.samples import sample_bytes
@@ -100,3 +101,27 @@ def test_a_photo_unlike_the_gallery_is_called_a_stranger():
     near = neighbours.closeness(gallery_vectors, 0.1)
     assert near.stranger and near.share_below == 0.0 and near.median > 0.9
     assert not neighbours.closeness(gallery_vectors, near.median).stranger
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_question_reveals_the_tightest_label_on_the_map(lang):
+    """Page 2's question: which label's photos lie closest together on the UMAP map the page draws
+    — the spreads measured here with SciPy on vision_core's map of the same vectors."""
+    at = open_page(PAGE, lang=lang, **exp.session())
+    assert_ok(at)
+    v, labels = exp.vectors(), np.array(exp.labels())
+    coords = projection.umap_map(v, 2, min(15, len(v) - 1), 0.1, "cosine").coords
+    spreads = {label: pdist(coords[labels == label]).mean() for label in set(labels)}
+    tightest, runner = sorted(spreads, key=spreads.get)[:2]
+    q = questions.tightest_question(coords, list(labels))
+    assert q.correct == tightest
+    said = exp.quiz(at, "map_tightest", q, str, lang=lang)
+    number = exp.ru(spreads[tightest], ".2f") if lang == "ru" else f"{spreads[tightest]:.2f}"
+    assert f"**{tightest}**" in said and f"**{number}**" in said and f"**{runner}**" in said
+    if lang == "ru":
+        assert_russian(at)
+    else:
+        at.radio(key="lab_dims").set_value(3).run()  # another map, the question follows it
+        assert_ok(at)
+        coords = projection.umap_map(v, 3, min(15, len(v) - 1), 0.1, "cosine").coords
+        exp.quiz(at, "map_tightest", questions.tightest_question(coords, list(labels)), str)

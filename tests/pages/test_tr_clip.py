@@ -3,12 +3,14 @@ toggle — RN50's pooling weights, ViT-B/32's ln_pre and both I_f checked agains
 
 from __future__ import annotations
 
-from conftest import assert_ok, open_page
-from tr_expected import captions, markdown, model, traced, untrained_shown
+import pytest
+from conftest import assert_ok, assert_russian, open_page
+from tr_expected import captions, markdown, model, traced, untrained_shown, wrong_then_right
 
 from vision_core.embeddings.vectors import describe_vector
 from vision_core.transformer.attention import attention_spread
 from vision_core.transformer.attention_pool import KEEP, attention_pool
+from vision_core.transformer.compare import clip_embedding_question
 from vision_core.transformer.tokens import layer_norm_breakdown
 
 PAGE = "pages/tr_clip.py"
@@ -56,3 +58,18 @@ def test_random_toggle_and_russian():
     at = open_page(PAGE, lang="ru")
     assert_ok(at)
     assert at.title[0].value.startswith("Визуальные")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_question_reveals_the_vit_towers_embedding_length(lang):
+    at = open_page(PAGE, lang=lang)  # no CLIP weights here: both towers seeded
+    assert_ok(at)
+    tr = traced("clip_vit_b32", ("cls", "head"), precision="float32")
+    pool = attention_pool(model("clip_rn50"), traced("clip_rn50", KEEP, precision="float32"))
+    out, width = model("clip_vit_b32").head.weight.shape  # the projection: (I_f, CLS width)
+    q = clip_embedding_question(tr["head"].shape[-1], tr["cls"].shape[-1], pool.embedding.size, pool.gap.size)
+    assert q.correct == out and width in q.options
+    said = wrong_then_right(at, "clip_if", q, f"{out}", lang)
+    assert f"{width} × {out}" in said
+    if lang == "ru":
+        assert_russian(at)

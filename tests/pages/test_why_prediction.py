@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import assert_ok, assert_russian, open_page
+from conftest import answer_question, assert_ok, assert_russian, open_page, plain
 
 from lessons import lesson
 from vision_core.engine import encoders
@@ -36,7 +36,7 @@ def heatmap(at, title: str) -> np.ndarray:
 
 def shown(at) -> str:
     return "\n".join(
-        [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+        [plain(m.value) for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
     )
 
 
@@ -146,3 +146,41 @@ def test_without_trained_weights_the_check_says_it_cannot_run():
     made = cam.cam_map(cam.cam_parts(model, x, cam.ClassTarget(top)), "gradcam", (224, 224))
     np.testing.assert_allclose(heatmap(at, "Grad-CAM"), np.round(made.pixels, 4), atol=2e-4)
     assert text("cam_caption_class", **made.numbers()) in shown(at)
+
+
+def quarter_of(pixel_map: np.ndarray) -> tuple[str, float]:
+    """The quarter of the picture holding the most of a map, and its share, added up here."""
+    h, w = pixel_map.shape
+    sums = {
+        "top_left": pixel_map[: h // 2, : w // 2].sum(),
+        "top_right": pixel_map[: h // 2, w // 2 :].sum(),
+        "bottom_left": pixel_map[h // 2 :, : w // 2].sum(),
+        "bottom_right": pixel_map[h // 2 :, w // 2 :].sum(),
+    }
+    best = max(sums, key=sums.get)
+    return best, float(sums[best] / sum(sums.values()))
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_quarter_question_reveals_where_the_map_lies(lang):
+    at = open_page(PAGE, lang=lang)
+    assert_ok(at)
+    text = lesson("why_prediction", lang)
+    top = int(at.selectbox(key="why_class").value)
+    e = Expected("efficientnet_lite0", "chelsea", cam.ClassTarget(top), 56, 56)
+    quarter, share = quarter_of(e.cam.pixels.astype(np.float64))
+    answer = text(f"quarter_{quarter}")
+    radio = next(r for r in at.radio if str(r.key).startswith("q_cam_quarter__"))
+    assert sorted(radio.options) == sorted(text(f"quarter_{q}") for q in cam.QUARTERS)
+    verdicts = lesson("question", lang)
+    if lang == "en":
+        wrong = next(i for i, o in enumerate(radio.options) if o != answer)
+        picked, said = answer_question(at, "cam_quarter", wrong)
+        assert verdicts("wrong", picked=picked, answer=answer) in said
+        at.button(key="q_cam_quarter_again").click().run()
+    right = radio.options.index(answer)
+    _, said = answer_question(at, "cam_quarter", right)
+    assert verdicts("right", answer=answer) in said
+    assert text.num(share, ".0%") in said and f"`{e.cam.layer}`" in said
+    if lang == "ru":
+        assert_russian(at)

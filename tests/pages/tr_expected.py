@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+from conftest import markdown as markdown  # the transformer page tests read it from here
 
 from vision_core import trace
 from vision_core.engine import encoders
@@ -52,10 +53,6 @@ def traced(
     return tr.compact(np.dtype(precision))
 
 
-def markdown(at) -> str:
-    return "\n".join(m.value for m in at.markdown)
-
-
 def captions(at) -> str:
     return "\n".join(c.value for c in at.caption)
 
@@ -66,3 +63,24 @@ def image_captions(at) -> str:
 
 def untrained_shown(at, title: str) -> bool:
     return any("Untrained network" in w.value and title in w.value for w in at.warning)
+
+
+VERDICTS = {
+    "en": ("Not this time", "**Right.** The model in use gives **{}**"),
+    "ru": ("На этот раз нет", "**Верно.** Модель, выбранная сейчас, даёт **{}**"),
+}
+
+
+def wrong_then_right(at, key: str, q, shown: str, lang: str = "en") -> str:
+    """Answer the page's question ``key`` wrongly (the verdict then names the model's answer,
+    ``shown`` as the page writes it), ask again and answer rightly; returns what the reveal says."""
+    from conftest import answer_question
+
+    assert not any(str(b.key) == f"q_{key}_again" for b in at.button)  # nothing revealed before
+    wrong, right = VERDICTS[lang]
+    _, said = answer_question(at, key, next(i for i, o in enumerate(q.options) if o != q.correct))
+    assert wrong in said and f"**{shown}**" in said, said
+    at.button(key=f"q_{key}_again").click().run()
+    _, said = answer_question(at, key, q.answer)
+    assert right.format(shown) in said, said
+    return said

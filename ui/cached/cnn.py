@@ -15,7 +15,10 @@ from ui.session import Choice, Subject
 from vision_core.cnn import conv_sandbox
 from vision_core.cnn.convolution import ConvBreakdown, conv_breakdown
 from vision_core.cnn.pooling import PoolWindow, pool_window
+from vision_core.engine.preprocess import squash_steps
 from vision_core.engine.trace import Step, Trace, trace
+from vision_core.predictions import CropEffect
+from vision_core.predictions import crop_effect as crop_effect_of
 
 
 def structure(choice: Choice, size: int | None = None) -> Trace:
@@ -51,3 +54,20 @@ def pooled_window(subject: Subject, step: str, channel: int, y: int, x: int) -> 
     """The window behind one output value of pooling ``step`` (full precision)."""
     tr = trace(core.model(subject.choice), core.prepared(subject).tensor, stop_after=[step])
     return pool_window(tr, step, channel, y, x)
+
+
+@photo_cache(max_entries=32)
+def crop_effect(subject: Subject) -> CropEffect:
+    """The trained classifier's best classes with the preset's centre crop and with the whole photo
+    squashed to the same square (the subject's ``size``, else the encoder's crop)."""
+    prep = subject.choice.encoder.preprocessing
+    squashed = squash_steps(core.photo(subject.photo), prep, size=subject.size)
+    cropped = core.prepared(subject).tensor
+    return crop_effect_of(core.model(subject.choice), cropped, squashed.tensor, subject.choice.encoder.labels)
+
+
+@photo_cache(max_entries=32)
+def squashed_picture(subject: Subject):
+    """The whole photo squashed to the network's square (for showing beside the crop)."""
+    prep = subject.choice.encoder.preprocessing
+    return squash_steps(core.photo(subject.photo), prep, size=subject.size).cropped

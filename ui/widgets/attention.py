@@ -1,5 +1,5 @@
 """The attention page's rollout column: the picture on top, its controls (how heads are fused, how
-many of the weakest links are dropped) under it, and its caption."""
+many of the weakest links are dropped) under it, and its caption; and the patches its question names."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from lessons import Lesson
 from ui.cached import transformer as cached
 from ui.charts.overlays import over_photo
 from ui.session import Subject
+from ui.widgets import question
 from ui.widgets.captions import spread_caption
+from vision_core import figures
+from vision_core.transformer import attention, tokens
 
 FUSIONS = ("mean", "min", "max")
 
@@ -33,3 +36,33 @@ def rollout_column(column, text: Lesson, subject: Subject, layers: int, pixels: 
         picture.image(over_photo(pixels, roll), width="stretch")
         how = {"layers": layers, "fusion": text(f"fusion_{fusion}"), "discard": discard}
         st.caption(spread_caption(text, "rollout_caption", roll, **how))
+
+
+def question_patches(
+    pixels: np.ndarray, patch: int, cells: list[tuple[int, int]], labels: list[str], captions: list[str]
+) -> None:
+    """The patches a question names: where they sit on the picture (each box with its label), and
+    each one enlarged with its caption."""
+    where, *crops = st.columns([2] + [1] * len(cells))
+    marked = figures.mark_patches(figures.enlarge(pixels, 2), 2 * patch, cells, labels)
+    where.image(marked, width="stretch")
+    for column, cell, caption in zip(crops, cells, captions, strict=True):
+        crop = figures.enlarge(tokens.patch_pixels(pixels, patch, *cell), max(1, 120 // patch))
+        column.image(crop, caption=caption, width="stretch")
+
+
+def top_patch_question(
+    text: Lesson, pixels: np.ndarray, patch: int, grid_map: np.ndarray, says: dict
+) -> None:
+    """ "Which of these four patches will the CLS token attend to most?" for one head's CLS map
+    (rows, cols) of the block and head in ``says``: the patches shown A–D, then the question."""
+    q = attention.top_patch_question(grid_map, salt=f"top_patch|{says['layer']}|{says['head']}")
+    letters = {cell: chr(ord("A") + i) for i, cell in enumerate(q.options)}  # as offered
+    named = {(r, c): text("q_top_option", letter=letters[r, c], row=r, col=c) for r, c in q.options}
+    question_patches(pixels, patch, list(q.options), list(letters.values()), list(named.values()))
+    shares = " · ".join(f"{letters[cell]} {text.num(float(grid_map[cell]), '.2%')}" for cell in q.options)
+    r, c = q.correct
+    top = {"letter": letters[r, c], "top": float(grid_map[r, c]), "row": r, "col": c}
+    uniform = attention.attention_spread(grid_map).uniform
+    why = text("q_top_why", shares=shares, uniform=uniform, **top, **says)
+    question.ask("top_patch", text("q_top", **says), q, why, format_func=named.__getitem__)

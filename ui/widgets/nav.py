@@ -32,6 +32,13 @@ PAGES: tuple[PageInfo, ...] = (
         "start", "start", "pages/start.py", ":material/home:", {"en": "Welcome", "ru": "Добро пожаловать"}
     ),
     PageInfo(
+        "glossary",
+        "start",
+        "pages/glossary.py",
+        ":material/menu_book:",
+        {"en": "Glossary", "ru": "Глоссарий"},
+    ),
+    PageInfo(
         "cnn_tensor",
         "cnn",
         "pages/cnn_tensor.py",

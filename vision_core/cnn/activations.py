@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from vision_core.quiz import Choices, choices
+
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "gelu", "silu")
 TITLES = {
     "relu": "ReLU",
@@ -190,3 +192,21 @@ def every_activation(
         result = apply(name, before, slope=slope)
         out[name] = result, activation_stats(name, before, result, slope=slope)
     return out
+
+
+ZERO_BUCKETS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the quarters a learner picks the zeroed share from
+
+
+def zero_bucket(share: float) -> int:
+    """Which quarter of :data:`ZERO_BUCKETS` a share falls in (each holds its lower edge; the last
+    also holds 1)."""
+    inner = ZERO_BUCKETS[1:-1]
+    return int(np.searchsorted(np.asarray(inner), share, side="right"))
+
+
+def zeroed_share_question(stats: ActivationStats) -> Choices[int]:
+    """ "What share of the layer's numbers will the activation set to 0?" — the quarter (an index
+    into :data:`ZERO_BUCKETS`) the recorded share of exact zeros falls in, against the other three."""
+    right = zero_bucket(stats.zeroed)
+    others = [b for b in range(len(ZERO_BUCKETS) - 1) if b != right]
+    return choices(right, others, salt="zeroed_share")

@@ -7,6 +7,7 @@
 * :func:`receptive_fields` — how many input pixels each step's value can see, from the trace's
   recorded kernels, strides and inputs.
 * :func:`shape_table` — every step's shape for any input size.
+* :func:`conv_shape_question` — "what shape leaves the first convolution?", with its rivals.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 from torch import nn
 
 from vision_core.engine.trace import Trace, trace
+from vision_core.quiz import Choices, choices
 
 
 def output_size(
@@ -227,3 +229,25 @@ def conv_formulas(meta: dict, in_shape: tuple[int, int, int], out_shape: tuple[i
             "per_value": kh * kw * c_in // groups,
         },
     }
+
+
+def conv_shape_question(meta: dict, in_shape: tuple[int, int, int]) -> Choices[tuple[int, int, int]]:
+    """ "What shape leaves the first convolution?" — (filters, height, width) by the output-size
+    formula with the layer's own kernel, stride, padding and dilation (``meta``: the step's trace
+    meta; ``in_shape``: (C, H, W) of its input), against the same with the padding forgotten, with
+    the stride forgotten, and one row and column too many (the classic off-by-one)."""
+    _, h, w = in_shape
+    (kh, kw), (sh, sw), (dh, dw) = meta["kernel"], meta["stride"], meta["dilation"]
+    top, bottom, left, right = meta["padding"]
+    f = meta["out_channels"]
+
+    def shape(stride: tuple[int, int], pads: tuple[int, int, int, int]) -> tuple[int, int, int]:
+        rows = output_size(h, kh, stride[0], pads[:2], dh)
+        cols = output_size(w, kw, stride[1], pads[2:], dw)
+        return f, rows, cols
+
+    correct = shape((sh, sw), (top, bottom, left, right))
+    no_padding = shape((sh, sw), (0, 0, 0, 0))
+    no_stride = shape((1, 1), (top, bottom, left, right))
+    off_by_one = [(f, correct[1] + 1, correct[2] + 1), (f, correct[1] - 1, correct[2] - 1)]
+    return choices(correct, [no_padding, no_stride, *off_by_one], salt="conv_shape")

@@ -5,6 +5,7 @@
 * :func:`downsampling_steps` — the steps of a trace that shrink the grid (stride > 1): ResNet's
   max-pool and strided convolutions, or EfficientNet-Lite0's strided convolutions, which replace
   pooling altogether.
+* :func:`shrink_count_question` — "how many times does the grid shrink?", with its rivals.
 * :func:`pool_window` — one output value of a real pooling step, with its input window (the
   padding marked) and where the kept value came from.
 """
@@ -20,6 +21,7 @@ from vision_core.cnn.convolution import output_size
 from vision_core.cnn.pocket import Pooling
 from vision_core.cnn.stages import format_shape
 from vision_core.engine.trace import Trace
+from vision_core.quiz import Choices, choices
 
 
 @dataclass(frozen=True)
@@ -256,3 +258,19 @@ def window_place(y: int, x: int, rows: np.ndarray, cols: np.ndarray) -> dict[str
         "rows": f"{int(rows[0])}–{int(rows[-1])}",
         "cols": f"{int(cols[0])}–{int(cols[-1])}",
     }
+
+
+def shrink_factor(sizes: Sequence[tuple[int, int]]) -> float:
+    """How many times narrower the last grid of :func:`grid_sizes` is than the first."""
+    return sizes[0][0] / sizes[-1][0]
+
+
+def shrink_count_question(sizes: Sequence[tuple[int, int]]) -> Choices[int]:
+    """ "How many times does the grid shrink?" — the number of times it gets smaller
+    (``len(sizes) - 1``, ``sizes`` from :func:`grid_sizes`), against one fewer, one more, and the
+    whole shrinking factor (first side / last side: the times narrower, mistaken for the steps)."""
+    count = len(sizes) - 1
+    if count < 1:
+        raise ValueError("the grid never shrinks: there is nothing to ask")
+    factor = round(shrink_factor(sizes))
+    return choices(count, [count + 1, max(count - 1, 0), factor, count + 2], salt="shrink_count")

@@ -3,6 +3,8 @@
 * :func:`stage_of_steps` — which stage each step belongs to.
 * :func:`shape_rows` — the stage table: every top-level step that reshapes the grid, with its
   shape, the field of view of one of its values and the parameters spent to get there.
+* :func:`last_grid`, :func:`last_grid_question` — the network's last grid, and "how big will it
+  be for this input?" with its rivals.
 * :func:`receptive_box` — the square of input pixels one value of a step can see.
 * :func:`strongest_channels` — the channels with the largest average, for browsing.
 * :func:`residual_add` — a residual add taken apart: input (shortcut) + branch = output.
@@ -17,6 +19,7 @@ import numpy as np
 
 from vision_core.cnn.convolution import ReceptiveField, receptive_fields
 from vision_core.engine.trace import Trace
+from vision_core.quiz import Choices, choices
 
 TABLE_KINDS = ("conv", "pool", "stage", "gap", "l2norm")
 
@@ -319,3 +322,28 @@ def field_growth(tr: Trace, stages: Sequence[str]) -> FieldGrowth:
     first, last = rows[1].receptive_field, [r for r in rows if r.name in stages][-1].receptive_field
     assert first is not None and last is not None  # rows keeps only the rows that have a field
     return FieldGrowth(rows, first, last)
+
+
+def last_grid(rows: Sequence[ShapeRow]) -> ShapeRow:
+    """The last row of the stage table that is still a grid (C, H, W): what the pooling at the
+    end (GAP, or CLIP's attention pooling) summarises."""
+    return [r for r in rows if len(r.shape) == 3][-1]
+
+
+def last_grid_numbers(rows: Sequence[ShapeRow]) -> dict[str, int | float | str]:
+    """What the lesson says of the last grid: the input side, the step, its rows, the input pixels
+    between its neighbouring values (``jump``) and the input side divided by that."""
+    size, last = rows[0].shape[1], last_grid(rows)
+    jump = last.jump or 1
+    return {"size": size, "step": last.name, "side": last.shape[1], "jump": jump, "ratio": size / jump}
+
+
+def last_grid_question(rows: Sequence[ShapeRow]) -> Choices[int]:
+    """ "How many rows will the last grid have for this input?" — the table's own (its trace's)
+    height, against the input divided by the total stride rounded down and rounded up (only one
+    of them is what the padding gives, or neither), the same with one stride of 2 forgotten, and
+    one row more and less."""
+    size, last = rows[0].shape[1], last_grid(rows)
+    side, jump = last.shape[1], last.jump or 1
+    rivals = [size // jump, -(-size // jump), size // max(jump // 2, 1), side + 1, side - 1]
+    return choices(side, [r for r in rivals if r > 0], salt="last_grid")

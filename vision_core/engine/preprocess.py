@@ -347,12 +347,41 @@ def preprocess_steps(
     box = center_crop_box(new_w, new_h, crop_w, crop_h)
     cropped = resized.crop(box)  # PIL fills outside the image with zeros, as torchvision's padding
     pixels = np.asarray(cropped, dtype=np.uint8).copy()
-    # ToTensor + Normalize, in float32 and in torchvision's order of operations
+    tensor = _normalised(pixels, prep)
+    return PreprocessSteps(original, resized, cropped, pixels, tensor, prep, (new_w, new_h), box)
+
+
+def squash_steps(image: Image.Image, prep: Preprocessing, *, size: int | None = None) -> PreprocessSteps:
+    """The whole photo resized straight to the network's ``size``×``size`` square (its crop size by
+    default), its shape ignored and nothing cut away: what the preset's crop is compared with."""
+    if prep.interpolation not in _RESAMPLE:
+        raise ValueError(f"unknown interpolation {prep.interpolation!r}")
+    original = as_rgb(image)
+    side = size or prep.crop
+    squashed = (
+        original
+        if original.size == (side, side)
+        else original.resize((side, side), _RESAMPLE[prep.interpolation])
+    )
+    pixels = np.asarray(squashed, dtype=np.uint8).copy()
+    return PreprocessSteps(
+        original,
+        squashed,
+        squashed,
+        pixels,
+        _normalised(pixels, prep),
+        prep,
+        (side, side),
+        (0, 0, side, side),
+    )
+
+
+def _normalised(pixels: np.ndarray, prep: Preprocessing) -> torch.Tensor:
+    """ToTensor + Normalize of H×W×3 ``pixels``, in float32 and in torchvision's order of operations."""
     x = torch.from_numpy(pixels).permute(2, 0, 1).contiguous().to(torch.float32).div(255)
     mean = torch.as_tensor(prep.mean, dtype=torch.float32)[:, None, None]
     std = torch.as_tensor(prep.std, dtype=torch.float32)[:, None, None]
-    tensor = x.sub(mean).div(std).unsqueeze(0)
-    return PreprocessSteps(original, resized, cropped, pixels, tensor, prep, (new_w, new_h), box)
+    return x.sub(mean).div(std).unsqueeze(0)
 
 
 def to_tensor(image: Image.Image, prep: Preprocessing, **kw) -> torch.Tensor:

@@ -8,6 +8,8 @@
 * :class:`LiveRun` — a learner's run of one trainer or of several side by side, one epoch per
   call, with its go/stop state and its wall-clock time.
 * :func:`canvas_digit` — a learner's drawing on the canvas as a digit picture.
+* :func:`misreads`, :func:`misread_question` — which held-out digits the run's encoder reads
+  wrong, and "which digit will it misread most often?" with its rivals.
 * :func:`objective_scores` — the numbers that compare objectives on an equal footing: 5-NN and a
   linear probe on the frozen embeddings (computed for cross-entropy too, whose report gives the
   classifier's own accuracy instead).
@@ -23,6 +25,7 @@ import numpy as np
 import torch
 
 from vision_core.engine.models.vit import VisionTransformer
+from vision_core.quiz import Choices, choices
 from vision_core.training import data, recipe
 from vision_core.training.data import DigitData, stretch, to_input
 from vision_core.training.models import CLASSES
@@ -230,3 +233,75 @@ def canvas_digit(image: np.ndarray, side: int = 8) -> np.ndarray:
     if a.ndim == 3 and a.shape[-1] == 4 and a[..., 3].min() == a[..., 3].max():
         a = a[..., :3]
     return data.prepare_drawing(a, side=side)
+
+
+@dataclass(frozen=True)
+class Misreads:
+    """How the run's encoder, as it is now, reads the held-out pictures, digit by digit: ``pictures``
+    of each digit, how many of them it reads as another digit (``wrong``), and the other digit each
+    is most often taken for (``read_as``, −1 where none is misread).  ``source`` as in
+    :class:`DigitReading`: the classifier's answer, or the vote of the 5 nearest training pictures."""
+
+    source: str
+    pictures: np.ndarray  # (10,)
+    wrong: np.ndarray  # (10,)
+    read_as: np.ndarray  # (10,)
+
+    @property
+    def total_wrong(self) -> int:
+        return int(self.wrong.sum())
+
+    def about(self, digit: int) -> dict[str, int | str]:
+        """What a lesson says of ``digit``: its misread and held-out pictures, the digit it is most
+        often taken for, the run's total of misread pictures, and the digits tied with it (as text:
+        "" when none)."""
+        ties = [str(d) for d in misread_ties(self) if d != digit]
+        return {
+            "digit": digit,
+            "wrong": int(self.wrong[digit]),
+            "pictures": int(self.pictures[digit]),
+            "read_as": int(self.read_as[digit]),
+            "total": self.total_wrong,
+            "ties": ", ".join(ties),
+        }
+
+
+@torch.no_grad()
+def misreads(trainer: Trainer, *, vote: bool = False) -> Misreads:
+    """:class:`Misreads` of the held-out set: by the classifier of a cross-entropy run, or (any run
+    with ``vote``, and every other objective) by the 5-NN vote that gives the run's 5-NN accuracy."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    truth, pictures = trainer.test_labels, trainer.data.test_images
+    if trainer.objective == "classification" and not vote:
+        read = trainer.model.eval()(to_input(pictures)).argmax(dim=1).numpy()
+        source = "classifier"
+    else:
+        knn = KNeighborsClassifier(n_neighbors=NEIGHBOURS, metric="cosine")
+        knn.fit(trainer.embed(trainer.data.train_images), trainer.data.train_labels)
+        read, source = knn.predict(trainer.embed(pictures)), "neighbours"
+    confusion = np.zeros((CLASSES, CLASSES), dtype=np.int64)  # (truth, read)
+    np.add.at(confusion, (truth, read), 1)
+    off = confusion - np.diag(np.diag(confusion))
+    read_as = np.where(off.sum(axis=1) > 0, off.argmax(axis=1), -1)
+    return Misreads(source, confusion.sum(axis=1), off.sum(axis=1), read_as)
+
+
+def misread_question(m: Misreads) -> Choices[int] | None:
+    """ "Which digit will the encoder misread most often?" — the digit with the most held-out
+    pictures read wrong (the smallest, when several tie), against the next most misread digits
+    with strictly fewer (so exactly one option is right); ``None`` when no digit stands out."""
+    worst = int(m.wrong.max())
+    if worst == 0:
+        return None
+    answer = int(np.argmax(m.wrong))
+    fewer = [d for d in np.argsort(-m.wrong, kind="stable") if m.wrong[d] < worst]
+    if not fewer:
+        return None
+    return choices(answer, [int(d) for d in fewer], salt="misread")
+
+
+def misread_ties(m: Misreads) -> list[int]:
+    """The other digits misread as often as the most misread one (left out of the question)."""
+    worst = m.wrong.max()
+    return [int(d) for d in np.flatnonzero(m.wrong == worst)][1:] if worst else []

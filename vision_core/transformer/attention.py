@@ -19,6 +19,7 @@ and returns NumPy maps on the patch grid, ready to be upsampled over the photo.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,6 +28,7 @@ import torch
 from torch.nn import functional as F
 
 from vision_core.engine.trace import Trace
+from vision_core.quiz import Choices, choices
 
 Fusion = Literal["mean", "min", "max"]
 
@@ -306,3 +308,29 @@ def looks_alike(grid_map: np.ndarray, pixels: np.ndarray, seed: int = 0) -> Look
     shuffled = np.random.default_rng(seed).permutation(log_weight)
     colours = np.clip(np.rint(looks[:, :3] * 255), 0, 255).astype(np.uint8).reshape(*grid, 3)
     return LooksAlike(agreement(log_weight), agreement(shuffled), colours)
+
+
+# --- predict-then-reveal ----------------------------------------------------------------------
+
+
+def top_patch_question(cls_map: np.ndarray, salt: str = "") -> Choices[tuple[int, int]]:
+    """ "Which of these four patches will the CLS token attend to most?" — patches as (row, col)
+    of one head's CLS map (rows, cols): the map's top patch against the patch with its median
+    weight, the corner it weighs least and one drawn at random (seeded by ``salt``, so it does
+    not move when the page reruns). Patches that tie with the top are never offered as rivals."""
+    a = np.asarray(cls_map, dtype=np.float64)
+    rows, cols = a.shape
+    flat = a.ravel()
+    top = int(np.argmax(flat))
+    below = [i for i in np.argsort(flat, kind="stable") if flat[i] < flat[top]]  # weakest first
+    rivals: list[int] = []
+    if below:
+        rivals.append(int(below[len(below) // 2]))  # the median weight
+        weaker = set(below) - set(rivals)
+        corners = [i for i in (0, cols - 1, (rows - 1) * cols, rows * cols - 1) if i in weaker]
+        rivals += [min(corners, key=lambda i: (flat[i], i))] if corners else []
+        rest = [i for i in below if i not in rivals]
+        seed = int.from_bytes(hashlib.sha256(salt.encode()).digest()[:8], "little")
+        rivals += [int(np.random.default_rng(seed).choice(rest))] if rest else []
+    cell = lambda i: (int(i) // cols, int(i) % cols)  # noqa: E731
+    return choices(cell(top), [cell(i) for i in rivals], salt=salt)

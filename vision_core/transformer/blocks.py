@@ -24,6 +24,7 @@ from torch import nn
 
 from vision_core.engine.models.vit import Block, LayerScale
 from vision_core.engine.trace import Trace
+from vision_core.quiz import Choices, choices
 
 # The steps of a block in the order of the forward pass; ``op`` names the lesson's line for it.
 OPS = (
@@ -267,3 +268,11 @@ def block_walkthrough(model: nn.Module, tr: Trace, layer: int, head: int = 0, to
         gamma1,
         gamma2,
     )
+
+
+def mlp_width_question(walk: BlockWalk) -> Choices[int]:
+    """ "How many numbers does each token have right after the MLP's first layer?" — the width
+    ``fc1`` recorded, against the token's own width D (as if the MLP kept the shape all the way),
+    3·D (the query, key and value together: the attention's first layer) and 2·D."""
+    width = walk.step("fc1").shape[-1]
+    return choices(width, [walk.dim, 3 * walk.dim, 2 * walk.dim], salt="mlp_width")

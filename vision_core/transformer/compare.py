@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from vision_core.engine.trace import Trace
+from vision_core.quiz import Choices, choices
 
 
 @dataclass(frozen=True)
@@ -54,3 +55,27 @@ def encoder_facts(model: nn.Module, tr: Trace) -> EncoderFacts:
         int(tr[vector_step].shape[-1]),
         count_parameters(model),
     )
+
+
+# --- predict-then-reveal ----------------------------------------------------------------------
+
+LONGER = ("cnn", "vit", "same")  # the options of longer_vector_question
+
+
+def longer_vector_question(cnn: EncoderFacts, vit: EncoderFacts) -> Choices[str]:
+    """ "Whose image vector is longer: the CNN's GAP vector or the ViT's CLS token?" — ``"cnn"``,
+    ``"vit"`` or ``"same"``, from the two networks' own vector lengths."""
+    if cnn.vector_dim == vit.vector_dim:
+        correct = "same"
+    else:
+        correct = "cnn" if cnn.vector_dim > vit.vector_dim else "vit"
+    return choices(correct, [o for o in LONGER if o != correct], salt="longer_vector")
+
+
+def clip_embedding_question(
+    image_embedding: int, cls_width: int, other_tower: int, other_channels: int
+) -> Choices[int]:
+    """ "How long is the ViT tower's image embedding I_f?" — its recorded length, against the CLS
+    token's width before the projection (the projection forgotten), the other tower's I_f (as if
+    both towers of CLIP gave the same length) and the other tower's channels before its pooling."""
+    return choices(image_embedding, [cls_width, other_tower, other_channels], salt="clip_embedding")

@@ -19,6 +19,7 @@ results, so a page or a notebook only draws them.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from torch import nn
 
 from vision_core.engine.models.vit import POS_INTERP, VisionTransformer, resample_pos_embed
 from vision_core.engine.trace import Trace
+from vision_core.quiz import Choices, choices
 
 
 def _submodule(model: nn.Module, name: str, kind: type[nn.Module]):
@@ -378,3 +380,34 @@ def layer_norm_breakdown(model: nn.Module, tr: Trace, step: str, token: int = 0)
         x.std(axis=1),
         y.std(axis=1),
     )
+
+
+# --- predict-then-reveal questions -------------------------------------------------------------
+
+
+def patch_count_question(
+    height: int, width: int, patch: int, other_patches: Iterable[int] = ()
+) -> Choices[int]:
+    """ "How many patches will the network cut this H×W picture into?" — N = (H/P)·(W/P), against
+    N + 1 (counting the CLS token as a patch), the count with the nearest other patch size among
+    ``other_patches``, one row of patches only (H/P, not squared) and H·W/P (the area divided by P
+    once instead of P²)."""
+    grid = patch_arithmetic(height, width, patch)
+    others = sorted(
+        {p for p in other_patches if p != patch and p <= min(height, width)}, key=lambda p: abs(p - patch)
+    )
+    rivals = [grid.tokens]
+    rivals += [patch_arithmetic(height, width, others[0]).patches] if others else []
+    rivals += [grid.cols, height * width // patch]
+    return choices(grid.patches, rivals, salt="patch_count")
+
+
+def sequence_length_question(tr: Trace, learned: tuple[int, int]) -> Choices[int]:
+    """ "How many tokens enter the first block?" — the length of the recorded sequence once the
+    CLS token is in front (``cls_prepended``, kept in ``tr``), against the patches alone (the CLS
+    token forgotten), the length of the learned position table (1 + its grid: it is stretched to
+    the photo's grid, not the sequence to it), the tokens' width D, and N + 2 (an end token as in
+    BERT, which a ViT does not have)."""
+    n, dim = tr["patch_embed.tokens"].shape[1:]
+    length = tr["cls_prepended"].shape[1]
+    return choices(length, [n, 1 + learned[0] * learned[1], dim, n + 2], salt="sequence_length")

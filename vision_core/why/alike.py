@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vision_core.engine.trace import Trace
+from vision_core.quiz import Choices, choices
 
 
 def _unit_rows(v: np.ndarray) -> np.ndarray:
@@ -198,3 +199,20 @@ def top_matches(m: PatchMatches, k: int) -> list[Match]:
         )
         for i in order
     ]
+
+
+def share_numbers(contributions: np.ndarray, k: int) -> dict[str, float | int]:
+    """What the lesson says about how concentrated the similarity is: the ``k`` largest
+    contributions' share, an even spread's (k of the N cells), the largest cell's and twice as many
+    cells'."""
+    n, top = int(contributions.size), lambda j: top_share(contributions, j)
+    return {"k": k, "n": n, "k2": 2 * k, "share": top(k), "even": k / n, "one": top(1), "twice": top(2 * k)}
+
+
+def top_share_question(contributions: np.ndarray, k: int) -> Choices[float]:
+    """ "What share of the similarity do the ``k`` cells that contribute most make together?" —
+    their share (rounded to the whole percent the options show), against an even spread (k of
+    the N cells), the single largest cell's share, the share of twice as many cells, and all of it."""
+    said = share_numbers(contributions, k)
+    rivals = [said["even"], said["one"], said["twice"], 1.0]
+    return choices(round(said["share"], 2), [round(v, 2) for v in rivals], salt="top_share")

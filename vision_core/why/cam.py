@@ -35,6 +35,7 @@ from torch import nn
 
 from vision_core.engine import trace as tracing
 from vision_core.engine.trace import Trace
+from vision_core.quiz import Choices, choices
 from vision_core.transformer.attention import upsample
 
 Method = Literal["gradcam", "gradcampp", "hirescam"]
@@ -281,3 +282,27 @@ def hottest_box(pixel_map: np.ndarray, side: int) -> tuple[int, int]:
     sums = s[side:, side:] - s[:-side, side:] - s[side:, :-side] + s[:-side, :-side]  # (H−side+1, W−side+1)
     top, left = np.unravel_index(int(np.argmax(sums)), sums.shape)
     return int(top), int(left)
+
+
+# ------------------------------------------------------------------ the page's question
+
+QUARTERS = ("top_left", "top_right", "bottom_left", "bottom_right")
+
+
+def quarter_shares(pixel_map: np.ndarray) -> dict[str, float]:
+    """The share of a (H, W) map's total in each quarter of the picture (cut at H // 2, W // 2);
+    a quarter each when the map is empty."""
+    m = np.asarray(pixel_map, dtype=np.float64)
+    r, c = m.shape[0] // 2, m.shape[1] // 2
+    sums = {"top_left": m[:r, :c].sum(), "top_right": m[:r, c:].sum(),
+            "bottom_left": m[r:, :c].sum(), "bottom_right": m[r:, c:].sum()}  # fmt: skip
+    total = float(m.sum())
+    return {q: float(sums[q]) / total if total > 0 else 1 / len(QUARTERS) for q in QUARTERS}
+
+
+def quarter_question(m: CamMap) -> Choices[str]:
+    """ "Which quarter of the picture will the map mark most strongly?" — the quarter holding the
+    most of the map, against the other three."""
+    shares = quarter_shares(m.pixels)
+    ranked = sorted(QUARTERS, key=lambda q: -shares[q])  # stable: ties keep the reading order
+    return choices(ranked[0], ranked[1:], salt="cam_quarter")

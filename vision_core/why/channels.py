@@ -33,6 +33,7 @@ from vision_core.cnn.stages import Box, receptive_box
 from vision_core.embeddings.gallery import GalleryItem
 from vision_core.engine import encoders
 from vision_core.engine.trace import Trace, trace
+from vision_core.quiz import Choices, choices
 
 LAYER_KINDS = ("conv", "pool", "stage")  # CNN steps whose channels can be browsed (top level only)
 _BLOCK_OUTPUT = re.compile(r"blocks\.\d+\.add_mlp")  # a ViT block's output tokens
@@ -263,3 +264,23 @@ def source_counts(items: Sequence[GalleryItem]) -> dict[str, int]:
 def field_side(tr: Trace, layer: Layer) -> int:
     """The side in input pixels of the square one cell's value can see (a ViT token: its patch)."""
     return receptive_fields(tr)[layer.field_step].size
+
+
+def field_jump(tr: Trace, layer: Layer) -> int:
+    """How many input pixels apart two neighbouring cells of ``layer`` sit (the strides multiplied)."""
+    return receptive_fields(tr)[layer.field_step].jump
+
+
+def field_question(tr: Trace, layers: Sequence[Layer], layer: Layer, side: int) -> Choices[int]:
+    """ "How wide a square of the ``side``-pixel picture can one cell of ``layer`` see?" — a CNN
+    cell's theoretical receptive field, against the pixels between two neighbouring cells (as if a
+    cell saw only its own tile) and the fields of the layers just before and after it.  A ViT
+    token: the whole picture, against its own patch, a 3×3 block of patches and half the picture."""
+    fields = receptive_fields(tr)
+    own = fields[layer.field_step]
+    if layer.token:
+        return choices(side, [own.size, 3 * own.size, side // 2], salt="field_token")
+    at = [x.name for x in layers].index(layer.name)
+    near = [fields[x.field_step].size for x in (*layers[at + 1 : at + 2], *layers[max(0, at - 1) : at])]
+    further = [fields[x.field_step].size for x in (*layers[at + 2 :], *reversed(layers[: at - 1]))]
+    return choices(own.size, [own.jump, *near, *further, side], salt="field_cnn")

@@ -18,6 +18,7 @@ arithmetic, from which the theoretical square is computed.
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from torch import nn
 from vision_core.cnn.stages import Box, receptive_box
 from vision_core.engine import trace as tracing
 from vision_core.engine.trace import Trace
+from vision_core.quiz import Choices, choices
 
 FIELD_KINDS = ("conv", "pool", "stage")  # the steps whose unit a learner can pick
 MASS = 0.9  # the share of the gradient whose centred square is called the effective field
@@ -173,3 +175,26 @@ def effective_field(
         gradient,
         receptive_box(tr, step, row, col),
     )
+
+
+def _centred(field: EffectiveField, s: float) -> int:
+    """The nearest side ≥ ``s`` that a square centred on the theoretical square can have."""
+    side = field.box.size
+    n = min(side, max(1, math.ceil(s)))
+    return n if n % 2 == side % 2 else min(side, n + 1)
+
+
+def even_side(field: EffectiveField, mass: float = MASS) -> int:
+    """The side of the centred square that would hold ``mass`` of the gradient if every pixel of the
+    theoretical square moved the unit alike (its area ``mass`` of the square's)."""
+    return _centred(field, field.box.size * math.sqrt(mass))
+
+
+def effective_side_question(field: EffectiveField, mass: float = MASS) -> Choices[int]:
+    """ "How wide is the central square that holds ``mass`` of this unit's gradient?" — the
+    effective square's side, against the whole theoretical square (as if every pixel in it
+    counted alike), the square that would hold ``mass`` of an evenly spread gradient, and half
+    and a quarter of the theoretical side (every side of the theoretical square's parity)."""
+    side, eff = field.box.size, field.effective_box(mass).size
+    rivals = [side, even_side(field, mass), _centred(field, side / 2), _centred(field, side / 4)]
+    return choices(eff, rivals, salt="erf_side")

@@ -23,6 +23,7 @@ import torch
 from vision_core.engine.models.vit import VisionTransformer
 from vision_core.engine.trace import trace
 from vision_core.predictions import Prediction, class_names
+from vision_core.quiz import Choices, choices, nearest_rivals
 
 
 def block_output(block: int) -> str:
@@ -119,3 +120,13 @@ def logit_lens(model: VisionTransformer, x: torch.Tensor, labels: str) -> LogitL
     if probs.shape[1] != len(classes):
         raise ValueError(f"the head has {probs.shape[1]} outputs, {labels!r} names {len(classes)}")
     return LogitLens(probs.numpy(), model_probs, classes)
+
+
+def settled_question(lens: LogitLens) -> Choices[int]:
+    """ "From which block on does the lens show the final answer on top?" — the block (from 1) of
+    :meth:`LogitLens.settled_at`, against the last block (as if only the end decided), the first
+    block (as if the CLS token knew from the start) and the blocks next to the answer."""
+    settled = lens.settled_at()
+    block = (lens.blocks - 1 if settled is None else settled) + 1  # as summary() tells it
+    rivals = [lens.blocks, 1, *nearest_rivals(block, list(range(1, lens.blocks + 1)))]
+    return choices(block, [int(b) for b in rivals], salt="lens_block")

@@ -30,6 +30,7 @@ from vision_core.engine.encoders import Encoder
 from vision_core.engine.preprocess import Preprocessing
 from vision_core.engine.trace import trace
 from vision_core.predictions import Prediction, top_k
+from vision_core.quiz import Choices, choices
 
 Box = tuple[int, int, int, int]  # (left, top, right, bottom) in the network's pixels, right/bottom excluded
 SweepKind = Literal["shift", "angle"]
@@ -288,3 +289,15 @@ def first_below(s: Sweep, threshold: float) -> Reading:
         float(s.values[low]),
         float(np.abs(s.values).max()),
     )
+
+
+def flip_question(angles: Sweep, turns: Sequence[float] = (90.0, 15.0, 45.0, 0.0)) -> Choices[float]:
+    """ "Turned upside down, how similar is the picture's embedding to the original's?" — the angle
+    sweep's cosine at 180°, against the sweep's lowest (when another angle gives it), its cosines
+    after a quarter turn, after small turns and unturned (as if the network ignored how the
+    picture is turned), each rounded to the two decimals the options show."""
+    if angles.kind != "angle":
+        raise ValueError("the upside-down question reads the angle sweep")
+    flip = round(angles.at(180.0), 2)
+    rivals = [float(angles.cosines.min()), *(angles.at(a) for a in turns)]
+    return choices(flip, [round(v, 2) for v in rivals], salt="flip")
