@@ -15,6 +15,17 @@ def _private_torch_home(tmp_path_factory):
     mp.undo()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread_from_the_start():
+    """The same before any module- or session-scoped fixture computes (they are made before a
+    function-scoped fixture runs): a fixture's trace made with two threads differed in its last
+    bits from the test's own passes with one."""
+    import torch
+
+    torch.set_num_threads(1)
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
     """Each test computes with the server's torch thread count (ui.cached.core.FORWARD_THREADS =
