@@ -51,6 +51,16 @@ def markdown_with(at: AppTest, needle: str) -> str:
     return next(text for text in (plain(m.value) for m in at.markdown) if needle in text)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_weights_status():
+    """Each test looks at the weights folders anew (tests place and remove files within seconds)."""
+    from ui.widgets.encoder import forget_status
+
+    forget_status()
+    yield
+    forget_status()
+
+
 def sample_photo(sample_id: str = "chelsea") -> Photo:
     return Photo.from_bytes(samples.sample_bytes(sample_id), samples.get_sample(sample_id).title)
 

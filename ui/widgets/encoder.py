@@ -11,6 +11,8 @@ sidebar offers -- by its ``state`` and ``trust``, and filled from its fields
 
 from __future__ import annotations
 
+import os
+import time
 from urllib.parse import urlparse
 
 import streamlit as st
@@ -29,9 +31,25 @@ KEEP_ASPECT = "tr_keep_aspect"  # the learner's choice, carried from page to pag
 # ------------------------------------------------------------------ the words about a file
 
 
+STATUS_SECONDS = 2.0  # how long a look at the weights folder is trusted (see weights_status)
+_looked: dict[tuple, tuple[float, WeightsStatus]] = {}  # (name, folders) → (when, what)
+
+
 def weights_status(name: str) -> WeightsStatus:
-    """What is on this machine for ``name``'s weights (never cached: a download changes it)."""
-    return status(encoders.get(name).weights)
+    """What is on this machine for ``name``'s weights, looked up at most every
+    :data:`STATUS_SECONDS`: the sidebar's picker asks for every encoder on every run, and each look
+    resolves paths and reads the pins (a fifth of a widget change's time). A download here forgets
+    what was seen at once (:func:`forget_status`); a file placed by hand shows within the interval."""
+    now, key = time.monotonic(), (name, os.environ.get("TORCH_HOME"), os.environ.get(weights.ENV_DIR))
+    held = _looked.get(key)
+    if held is None or now - held[0] > STATUS_SECONDS:
+        held = (now, status(encoders.get(name).weights))
+        _looked[key] = held
+    return held[1]
+
+
+def forget_status() -> None:
+    _looked.clear()
 
 
 def _words(lang: str | None = None) -> Lesson:
@@ -139,11 +157,13 @@ def download_button(name: str, key: str) -> None:
     try:
         weights.fetch(s.weights, fits=encoders.layout_check(name), on_progress=progress)
     except weights.WeightsUnavailable as error:
+        forget_status()  # a refused file is a new state too
         slot.empty()
         st.error(words("download_failed", **{**_values(s, words), "why": _reason(error, words)}))
         if error.detail:
             st.caption(error.detail)
     else:
+        forget_status()
         slot.empty()
         st.rerun()
 
