@@ -15,6 +15,7 @@ SECTIONS = {
     "embeddings": {"en": "Embeddings", "ru": "Эмбеддинги"},
     "training": {"en": "Train it yourself", "ru": "Обучите сами"},
     "why": {"en": "Why?", "ru": "Почему?"},
+    "classroom": {"en": "Class", "ru": "Класс"},
 }
 
 
@@ -222,6 +223,21 @@ PAGES: tuple[PageInfo, ...] = (
         "pages/why_layers.py",
         ":material/stacked_line_chart:",
         {"en": "5 · Layer by layer", "ru": "5 · Слой за слоем"},
+    ),
+    # -- class: one map of the whole class's photos, live (issue 14) --
+    PageInfo(
+        "class_teacher",
+        "classroom",
+        "pages/class_teacher.py",
+        ":material/co_present:",
+        {"en": "1 · Run a class", "ru": "1 · Провести занятие"},
+    ),
+    PageInfo(
+        "class_map",
+        "classroom",
+        "pages/class_map.py",
+        ":material/groups:",
+        {"en": "2 · Class map", "ru": "2 · Карта класса"},
     ),
 )
 
