@@ -248,3 +248,19 @@ def test_the_teacher_page_in_russian(store):
     code = at.session_state["class_teaching"]["code"]
     assert at.metric[0].value == code
     assert lesson("class_teacher", "ru")("no_url") in [i.value for i in at.info]
+
+
+def test_an_expired_class_is_deleted_from_the_store_without_anyone_starting_another(store, monkeypatch):
+    import time
+
+    from ui.cached import classroom as cached
+
+    info, _ = store.start_class("efficientnet_lite0", hours=1, now=time.time() - 2 * 3600)  # ended 1 h ago
+    with pytest.raises(ClassError) as expired:
+        store.get_class(info.code)
+    assert expired.value.kind == "expired"  # still in the store: refused, but not yet deleted
+    monkeypatch.setitem(cached._purged, "at", 0.0)  # the last sweep was long ago
+    cached.store()  # what every page of the class map calls
+    with pytest.raises(ClassError) as gone:
+        store.get_class(info.code)
+    assert gone.value.kind == "unknown_code"  # deleted, with its photos

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import time
 
 import numpy as np
 import streamlit as st
@@ -32,19 +33,36 @@ def _store(url: str, data_dir: str) -> Store:
     return open_store(url or None, data_dir or None)
 
 
+PURGE_SECONDS = 60  # expired classes are deleted at most this long after their end
+_purged = {"at": 0.0}
+
+
 def store() -> Store:
     """The class map's one store for where the environment points (a test's folder, a server's
-    database)."""
-    return _store(os.environ.get(DATABASE_URL_ENV, "").strip(), os.environ.get(DATA_DIR_ENV, ""))
+    database). Classes past their end are deleted — photos' thumbnails and vectors with them —
+    within :data:`PURGE_SECONDS`, whether or not anyone starts a new class."""
+    opened = _store(os.environ.get(DATABASE_URL_ENV, "").strip(), os.environ.get(DATA_DIR_ENV, ""))
+    if time.monotonic() - _purged["at"] > PURGE_SECONDS:
+        _purged["at"] = time.monotonic()
+        if opened.purge_expired():
+            forget_pictures()
+    return opened
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+def forget_pictures() -> None:
+    """Drop every map and map picture this server made: called when a photo leaves a class or a
+    class ends, so that nothing of it stays in memory after it left the store."""
+    the_map.clear()
+    map_picture.clear()
+
+
+@st.cache_resource(show_spinner=False, max_entries=64, ttl=900)
 def the_map(code: str, entry_ids: tuple[int, ...], _vectors: np.ndarray) -> ClassMap:
     """The map of class ``code`` holding exactly the entries ``entry_ids`` (their vectors in order)."""
     return class_map(_vectors)
 
 
-@st.cache_data(show_spinner=False, max_entries=4000)
+@st.cache_data(show_spinner=False, max_entries=4000, ttl=900)
 def map_picture(thumbnail: bytes) -> str:
     """A stored thumbnail as a small JPEG ``data:`` URI, for drawing on the map (sent every
     refresh, so kept small)."""

@@ -155,6 +155,7 @@ def remove_form(info: ClassInfo, own: Entry, text: Lesson) -> None:
             except ClassError as error:
                 say_error(error, info.code)
             else:
+                cached.forget_pictures()
                 flash(text("removed"))
                 st.rerun()
 
@@ -204,6 +205,7 @@ def end_class_box(code: str, token: str, text: Lesson) -> None:
         except ClassError as error:
             say_error(error, code)
             return
+        cached.forget_pictures()
         del st.session_state[TEACHING], st.session_state[asked]
         flash(text("ended", code=code))
         st.rerun()
@@ -321,4 +323,5 @@ def teacher_view(code: str, token: str) -> None:
                 except ClassError as error:
                     say_error(error, code)
                 else:
+                    cached.forget_pictures()
                     st.rerun()
