@@ -35,6 +35,7 @@ _HERE = Path(__file__).parent
 _SECTION = re.compile(r"^<!--\s*([\w-]+)\s*-->\s*$", re.MULTILINE)
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*(?::([^}@]*))?(?:@([^}]*))?\}\}")
 TERM = re.compile(r"\[\[([a-z0-9_]+)(?:\|([^\]]+))?\]\]")  # [[slug]] or [[slug|shown words]]
+_NEGATIVE_ZERO = re.compile(r"-[0.,]+(e[+-]?\d+)?%?")
 GLOSSARY = "glossary"  # the glossary page's id: its URL path and its lesson file
 
 
@@ -60,7 +61,7 @@ class Lesson:
             shown = localize(format(values[name], spec), values[name], self.lang)
             if forms is None:
                 return shown
-            return f"{shown} {plural(values[name], forms.split('|'), self.lang)}"
+            return f"{shown} {plural(as_written(values[name], spec), forms.split('|'), self.lang)}"
 
         return link_terms(_PLACEHOLDER.sub(fill, text), self.lang)
 
@@ -95,9 +96,24 @@ def link_terms(text: str, lang: str) -> str:
 def localize(text: str, value: Any, lang: str) -> str:
     """Russian writes 1 234 567,8 where English writes 1,234,567.8: numbers are regrouped
     with a narrow no-break space and a decimal comma."""
-    if lang != "ru" or isinstance(value, (str, bool)) or not isinstance(value, (int, float, np.number)):
+    if isinstance(value, (str, bool)) or not isinstance(value, (int, float, np.number)):
+        return text
+    if _NEGATIVE_ZERO.fullmatch(text):  # "-0", "-0.000": a zero, or a tiny negative rounded away
+        text = text[1:]
+    if lang != "ru":
         return text
     return text.replace(",", "\u202f").replace(".", ",")
+
+
+def as_written(value: Any, spec: str) -> Any:
+    """The number as the text writes it, which its noun agrees with: ``70.6`` written with ``.0f`` is
+    "71 раз", not "71 раза"; a written decimal ("5,0 раза") is a fraction."""
+    written = format(value, spec).replace(",", "").replace("_", "")
+    try:
+        float(written)
+    except ValueError:  # "12.3%" and the like: the value itself
+        return value
+    return written
 
 
 def plural(count: Any, forms: list[str], lang: str) -> str:
@@ -107,7 +123,7 @@ def plural(count: Any, forms: list[str], lang: str) -> str:
     many: 0, 5–20, 25–30, 11–14). A fractional count takes the Russian "few" form ("2,5 головы")
     and the English plural ("1.5 heads")."""
     value = float(count)
-    whole = value == int(value)
+    whole = value == int(value) and not (isinstance(count, str) and "." in count)
     n = abs(int(value))
     if lang == "ru":
         if len(forms) != 3:

@@ -6,10 +6,11 @@ import streamlit as st
 from ui import session
 from ui.cached import cnn, core
 from ui.charts.cnn import field_growth as growth_chart
-from ui.charts.feature_maps import channel_mosaic, field_on_photo, residual_inputs
+from ui.charts.feature_maps import channel_mosaic, residual_inputs
 from ui.charts.layout import draw
 from ui.charts.overlays import map_image
 from ui.charts.palette import SIGNED
+from ui.charts.sliding import stage_views
 from ui.charts.tables import lesson_table
 from ui.presenter import step
 from ui.session import Choice
@@ -17,8 +18,10 @@ from ui.widgets import question
 from ui.widgets.cnn import opens_on, stage_controls, table_controls
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
+from ui.widgets.linked import cell_and_field
 from ui.widgets.pickers import position_picker
 from vision_core.cnn.convolution import receptive_fields
+from vision_core.cnn.sliding import centre, side_by_side, spread
 from vision_core.cnn.stages import (
     consumers,
     field_growth,
@@ -26,7 +29,6 @@ from vision_core.cnn.stages import (
     last_grid,
     last_grid_numbers,
     last_grid_question,
-    receptive_box,
     residual_add,
     residual_adds,
     shape_rows,
@@ -52,19 +54,34 @@ channel_mosaic(fmap, shown_channels(fmap, MOSAIC, strongest=order == "order_stro
 opens_on("deeper_shown", (choice, stage), {"deeper_channel": int(strongest_channels(fmap, 1)[0])})
 channel = st.slider(text("channel_label"), 0, len(fmap) - 1, key="deeper_channel")
 left, right = st.columns(2)
-with left:
-    where = {"stage": stage, "channel": channel, "rows": fmap.shape[1], "cols": fmap.shape[2]}
-    heading = text("channel_title", **where)
-    y, x = position_picker(
-        map_image(fmap[channel]), fmap.shape[1:], key="deeper_pos", labels=labels, title=heading
-    )
-pixels = core.prepared(subject).pixels
-box, side = receptive_box(tr, stage, y, x), pixels.shape[0]
-field_on_photo(right, pixels, box, text("photo_title", row=y, col=x))
+where = {"stage": stage, "channel": channel, "rows": fmap.shape[1], "cols": fmap.shape[2]}
+pixels, heading = core.prepared(subject).pixels, text("channel_title", **where)
+linked = {"photo_title": lambda r, c: text("photo_title", row=r, col=c), "labels": labels, "title": heading}
+y, x, box = cell_and_field(
+    left, right, map_image(fmap[channel]), tr, stage, pixels, key="deeper_pos", **linked
+)
+side = pixels.shape[0]
 field = {"value": float(fmap[channel, y, x]), "size": box.size, "jump": receptive_fields(tr)[stage].jump}
 right.markdown(text("field_text", row=y, col=x, channel=channel, stage=stage, **field))
 if box.clipped(side, side) != box:
     right.caption(text("field_past_edge", photo=side))
+
+st.subheader(text("side_heading"))
+stages = list(model.stages)
+shown = st.multiselect(
+    text("side_label"),
+    stages,
+    spread(stages),
+    key="deeper_side",
+    max_selections=3,
+    placeholder=text("side_placeholder"),
+)
+point = centre(box)
+st.markdown(text("side_intro", row=y, col=x, stage=stage, prow=point[0], pcol=point[1]))
+views = side_by_side(tr, shown, *point)
+if views:
+    stage_maps = [map_image(tr.array(v.stage)[0, v.channel], side=112) for v in views]
+    stage_views(st.columns(len(views)), views, stage_maps, pixels, text)
 
 # --- receptive-field growth ---------------------------------------------------------------
 step(text("growth_heading"))
@@ -87,9 +104,8 @@ question.ask(
     text("q_last_grid_why", **last_grid_numbers(table)),
     format_func=lambda n: f"{n} × {n}",
 )
-lesson_table(
-    [{**r.row(), "kind": text(f"kind_{r.kind_id}")} for r in table], text, "deeper_table", height="content"
-)
+rows = [{**r.row(), "kind": text(f"kind_{r.kind_id}")} for r in table]
+lesson_table(rows, text, "deeper_table", height="content", grouped=True)
 totals = {"dim": table[-1].numbers, "params": total_params(table), "size": size}
 input_shape = format_shape(table[0].shape)
 st.caption(text("table_caption", model=model_title, input=input_shape, **totals))

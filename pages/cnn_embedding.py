@@ -1,27 +1,36 @@
-"""CNN 6 · GAP → the embedding: the last grid squeezed to one number per channel, the whole
-vector, GAP vs global max pooling vs flatten, L2 normalisation, the top-5 ImageNet predictions
-and the cosine similarity with a second photo."""
+"""CNN 6 · GAP → the embedding: the pocket example's last step, then the real last grid squeezed
+to one number per channel, the whole vector, GAP vs global max pooling vs flatten, L2
+normalisation, the top-5 ImageNet predictions and the cosine similarity with a second photo."""
 
 import streamlit as st
 
 from ui import session
 from ui.cached import cnn, core
 from ui.charts.cnn import marked_vector
+from ui.charts.feature_maps import pocket_gap
 from ui.charts.grids import number_grid_figure
 from ui.charts.layout import draw
 from ui.charts.tables import lesson_table
 from ui.presenter import step
 from ui.widgets import question
 from ui.widgets.encoder import choose_encoder
+from ui.widgets.grid_editor import pocket_grids
 from ui.widgets.header import page_header
 from ui.widgets.photo_source import second_photo
 from vision_core.cnn import squeeze
+from vision_core.cnn.pocket import is_syllabus, run_pocket_cnn
 from vision_core.cnn.stages import format_shape, strongest_channels
 from vision_core.embeddings.vectors import cosine_similarity, describe_vector, global_pools, pooled_lengths
 from vision_core.predictions import top_k
 
 SHOW = 4
 text = page_header("cnn_embedding")
+
+# --- the pocket example, finished ------------------------------------------------------------
+step(text("pocket_heading"))
+picture, filters = pocket_grids()  # the learner's, as edited on the convolution page
+pocket_gap(run_pocket_cnn(picture, filters), text, edited=not is_syllabus(picture, filters))
+
 choice = choose_encoder("cnn")
 subject, spec = session.subject(choice), choice.encoder
 gap_step = cnn.first_step(choice, "gap").name
@@ -39,7 +48,13 @@ st.markdown(text("grid_intro", step=grid_step, **sizes))
 if st.session_state.get("emb_shown") != (subject.photo.key, choice):  # a new photo or network
     st.session_state["emb_shown"] = (subject.photo.key, choice)
     st.session_state["emb_channels"] = [int(c) for c in strongest_channels(grid, SHOW)]
-picked = st.multiselect(text("channels_label"), range(dim), key="emb_channels", max_selections=6)
+picked = st.multiselect(
+    text("channels_label"),
+    range(dim),
+    key="emb_channels",
+    max_selections=6,
+    placeholder=text("channels_placeholder"),
+)
 for col, c in zip(st.columns(max(len(picked), 1)), picked, strict=False):
     fig = number_grid_figure(grid[c], fmt="{:.1f}", title=text("channel_title", channel=c), height=280)
     draw(col, fig, f"emb_grid_{c}")
@@ -59,7 +74,7 @@ rows = [
     {"method": text(f"{m}_name"), "length": n, "first": first, "keeps": text(f"{m}_keeps")}
     for m, n, first in squeeze.pool_summary(pools)
 ]
-lesson_table(rows, text, "emb_pools")
+lesson_table(rows, text, "emb_pools", grouped=True)
 other = int(st.number_input(text("size_label"), 32, 640, 320, step=32, key="emb_size"))
 other_grid = cnn.structure(choice, other)[grid_step].shape
 lengths = pooled_lengths(other_grid)

@@ -12,10 +12,11 @@ from ui.presenter import step
 from ui.widgets import question
 from ui.widgets.cnn import opens_on, pooling_window
 from ui.widgets.encoder import choose_encoder
+from ui.widgets.grid_editor import pocket_grids
 from ui.widgets.header import page_header
 from ui.widgets.pickers import position_picker
 from vision_core.cnn.convolution import output_size
-from vision_core.cnn.pocket import POCKET_IMAGE, Pooling, pool2d, run_pocket_cnn
+from vision_core.cnn.pocket import POOL_KERNEL, POOL_STRIDE, Pooling, is_syllabus, pool2d, run_pocket_cnn
 from vision_core.cnn.pooling import (
     depthwise_count,
     downsampling_steps,
@@ -35,11 +36,13 @@ text = page_header("cnn_pooling")
 
 # --- the pocket example -------------------------------------------------------------------
 step(text("pocket_heading"))
-KERNEL = STRIDE = 2
+KERNEL, STRIDE = POOL_KERNEL, POOL_STRIDE
 OPS: tuple[Pooling, ...] = ("max", "avg", "stride2")
-st.markdown(text("pocket_intro", kernel=KERNEL, stride=STRIDE))
-pocket = run_pocket_cnn()
-grids = {"map_picture": POCKET_IMAGE, "map_relu_a": pocket.relu["A"], "map_relu_b": pocket.relu["B"]}
+picture, filters = pocket_grids()  # the learner's, as edited on the convolution page
+source = text("numbers_original" if is_syllabus(picture, filters) else "numbers_edited")
+st.markdown(text("pocket_intro", kernel=KERNEL, stride=STRIDE, source=source))
+pocket = run_pocket_cnn(picture, filters)
+grids = {"map_picture": picture, "map_relu_a": pocket.relu["A"], "map_relu_b": pocket.relu["B"]}
 label = text("map_label")
 which = session.remembered_choice(
     st.radio, "pool_pocket_map", list(grids), "map_picture", label=label, format_func=text, horizontal=True
@@ -50,7 +53,7 @@ i = pooling_window(text, [f"({w.y}, {w.x})" for w in results["max"]])
 win = results["max"][i]
 pooled = {op: pool2d(grid, op, kernel=KERNEL, stride=STRIDE) for op in OPS}
 pocket_pooling(grid, win, pooled, text, KERNEL, STRIDE)
-numbers = ", ".join(f"{v:g}" for v in win.patch.ravel())
+numbers = ", ".join(text.num(v, "g") for v in win.patch.ravel())
 values = {"max": win.value, "avg": results["avg"][i].value, "sum": results["stride2"][i].value}
 st.markdown(text("window_result", row=win.y, col=win.x, numbers=numbers, **values))
 st.markdown(text("methods", cells=win.patch.size, kernel=KERNEL, stride=STRIDE))

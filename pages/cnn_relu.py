@@ -10,28 +10,31 @@ from ui.charts import cnn as charts
 from ui.charts.grids import number_grid
 from ui.charts.layout import draw
 from ui.charts.overlays import map_image
-from ui.charts.palette import SIGNED
+from ui.charts.palette import SIGNED, scale_for, shared_bound
 from ui.presenter import step
 from ui.widgets import question
 from ui.widgets.encoder import choose_encoder
+from ui.widgets.grid_editor import pocket_grids
 from ui.widgets.header import page_header
 from vision_core.cnn import activations
-from vision_core.cnn.pocket import run_pocket_cnn
+from vision_core.cnn.pocket import is_syllabus, run_pocket_cnn
 
 text = page_header("cnn_relu")
 
 # --- the pocket example ---------------------------------------------------------------------
 step(text("pocket_heading"))
-pocket = run_pocket_cnn()
-cols = iter(st.columns(4))
+picture, filters = pocket_grids()  # the learner's, as edited on the convolution page
+pocket = run_pocket_cnn(picture, filters)
+bound, cols = shared_bound(*pocket.conv.values()), iter(st.columns(4))  # one scale for all four
 counts = {}
 for name in pocket.conv:
     counts[name] = activations.activation_stats("relu", pocket.conv[name], pocket.relu[name])
     for label, values in (("grid_conv", pocket.conv[name]), ("grid_relu", pocket.relu[name])):
         with next(cols):
-            number_grid(values, fmt="{:g}", title=text(label, name=name), **SIGNED)
+            number_grid(values, fmt="{:g}", title=text(label, name=name), **scale_for(values, bound))
 a, b = counts["A"], counts["B"]
-st.markdown(text("pocket_text", neg_a=a.negatives, neg_b=b.negatives, size=a.size))
+source = text("numbers_original" if is_syllabus(picture, filters) else "numbers_edited")
+st.markdown(text("pocket_text", neg_a=a.negatives, neg_b=b.negatives, size=a.size, source=source))
 
 # --- the real network -----------------------------------------------------------------------
 step(text("real_heading"))
@@ -70,21 +73,25 @@ if cap:
     capped = activations.channel_capped_fractions(after, cap)
     st.caption(text("most_capped", cap=cap, channel=int(capped.argmax()), share=float(capped.max())))
 
-cols = st.columns(3)  # one colour scale for before and after
+cols = st.columns(3)  # one colour scale for before and after, that one outlier does not set
+vmax = activations.colour_bound(before[channel])
 before_caption = text("before_caption", bn=bn, lo=one.before[0], hi=one.before[1])
-cols[0].image(map_image(before[channel], vmax=one.bound, **SIGNED), width="stretch", caption=before_caption)
+cols[0].image(map_image(before[channel], vmax=vmax, **SIGNED), width="stretch", caption=before_caption)
 after_caption = text("after_caption", name=name, lo=one.after[0], hi=one.after[1])
-cols[1].image(map_image(after[channel], vmax=one.bound, **SIGNED), width="stretch", caption=after_caption)
+cols[1].image(map_image(after[channel], vmax=vmax, **SIGNED), width="stretch", caption=after_caption)
 lo, hi = activations.curve_range(before[channel])
 axes = (text("axis_in"), text("axis_out"), text("axis_count"))
+hist = activations.histogram(before[channel])
 fig = charts.histogram_under_curve(
-    activations.histogram(before[channel]),
+    hist,
     activations.curve(function, lo, hi),
     (text("hist_name"), name),
     axes,
     text("hist_title", channel=channel),
+    [(t, text.num(t, ",.0f")) for t in activations.nice_ticks(float(hist[1].max()))],
 )
 draw(cols[2], fig, "relu_hist")
+st.caption(text("scale_note", bound=vmax, percentile=activations.ROBUST_PERCENTILE / 100))
 st.markdown(text("negative_text", negative=one.negative_before, zeroed=one.zeroed, channel=channel))
 check = activations.max_difference(activations.apply(function, before), after)
 st.caption(text("check_text", name=name, difference=check, count=overall.size))
@@ -95,10 +102,11 @@ st.markdown(text("others_intro"))
 help_text = text("slope_help", default=activations.LEAKY_SLOPE)
 slope = st.slider(text("slope_label"), 0.0, 0.5, 0.1, 0.01, key="relu_slope", help=help_text)
 plot, maps = st.columns([2, 3])
+lo, hi = activations.COMPARE_RANGE  # where the functions differ
 curves = [activations.curve(other, lo, hi, slope=slope) for other in activations.ACTIVATIONS]
 titles = [activations.TITLES[other] for other in activations.ACTIVATIONS]
-chosen = activations.ACTIVATIONS.index(function)
-fig = charts.function_curves(curves, titles, chosen, text("axis_in"), text("axis_out"), text("curves_title"))
+chosen, curves_title = activations.ACTIVATIONS.index(function), text("curves_title", lo=lo, hi=hi)
+fig = charts.function_curves(curves, titles, chosen, text("axis_in"), text("axis_out"), curves_title)
 draw(plot, fig, "relu_curves")
 grid = maps.columns(3)
 for i, (other, (result, s)) in enumerate(activations.every_activation(before[channel], slope=slope).items()):
@@ -110,5 +118,5 @@ for i, (other, (result, s)) in enumerate(activations.every_activation(before[cha
         lo=s.after[0],
         hi=s.after[1],
     )
-    grid[i % 3].image(map_image(result, vmax=one.bound, side=224, **SIGNED), width="stretch", caption=caption)
+    grid[i % 3].image(map_image(result, vmax=vmax, side=224, **SIGNED), width="stretch", caption=caption)
 st.markdown(text("others_text"))

@@ -6,11 +6,12 @@ import streamlit as st
 
 from ui.cached import lab as cached
 from ui.charts import lab as charts
+from ui.charts.layout import draw
 from ui.charts.scatter import scatter
 from ui.widgets import lab_questions
 from ui.widgets.header import page_header
 from ui.widgets.lab import gallery_and_vectors
-from vision_core.embeddings import neighbours
+from vision_core.embeddings import neighbours, projection
 
 text = page_header("emb_clusters")
 items, choice, vectors = gallery_and_vectors()
@@ -24,8 +25,13 @@ algo = st.radio(
 )
 if algo == "kmeans":
     st.markdown(text("kmeans_intro"))
-    k = st.slider(text("k_label"), 2, max(2, min(30, n - 1)), min(max(2, n_labels), n - 1), key="lab_k")
-    clusters = neighbours.kmeans(vectors, k)
+    left, right = st.columns([3, 2])
+    k = left.slider(text("k_label"), 2, max(2, min(30, n - 1)), min(max(2, n_labels), n - 1), key="lab_k")
+    runs = cached.kmeans_stability(items, choice, vectors, k)
+    seed_names = [text("seed_name", seed=s) for s in runs.seeds]
+    options = {"format_func": seed_names.__getitem__, "horizontal": True, "help": text("seed_help")}
+    pick = right.radio(text("seed_label"), range(len(runs.seeds)), key="lab_kmeans_seed", **options)
+    clusters = runs.clusterings[pick]
 else:
     st.markdown(text("dbscan_intro"))
     left, right = st.columns(2)
@@ -45,6 +51,14 @@ st.markdown(
 )
 if algo == "dbscan":
     st.markdown(text("noise", noise=scores.noise, photos=n))
+else:  # the same photos, another random start
+    st.subheader(text("seeds_heading"))
+    shown = [text.num(v, ".1%") for v in runs.purity]
+    bars = charts.seed_bars(runs.purity, runs.seeds, runs.seeds[pick], seed_names, shown, text("m_purity"))
+    draw(st, bars, "lab_seed_bars")
+    says = {"seeds": len(runs.seeds), "k": k, "distinct": runs.distinct, "low": float(runs.purity.min())}
+    says |= {"high": float(runs.purity.max()), "mean": runs.mean_agreement, "lowest": runs.lowest_agreement}
+    st.markdown(text(f"seeds_{runs.verdict}", **says))
 
 
 def cluster_name(c: int) -> str:
@@ -60,8 +74,11 @@ st.caption(text("table_note"))
 
 st.subheader(text("map_heading"))
 umap = cached.overview_map(items, choice, vectors)
-groups = [cluster_name(c) for c in clusters]
-scatter(umap.coords, groups, charts.hover_names(items), key="lab_cluster_map", height=440, clickable=False)
+outlines = {cluster_name(c): ring for c, ring in projection.cluster_outlines(umap.coords, clusters).items()}
+hover = charts.hover_names(items, [cluster_name(c) for c in clusters])
+look = {"height": 480, "clickable": False, "outlines": outlines, "outline_name": text("outline_legend")}
+scatter(umap.coords, labels, hover, key="lab_cluster_map", **look)
+st.caption(text("map_note", clusters=len(outlines)))
 
 st.subheader(text("photos_heading"))
 for cluster in neighbours.cluster_contents(clusters, labels):

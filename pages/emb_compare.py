@@ -97,10 +97,11 @@ st.dataframe(pd.DataFrame(quality), hide_index=True, key="lab_quality")
 
 step(text("maps_heading"))
 hover = charts.hover_names(items)
-for col, (tag, c) in zip(st.columns(len(choices)), choices.items(), strict=True):
+for i, (col, (tag, c)) in enumerate(zip(st.columns(len(choices)), choices.items(), strict=True)):
     with col:
         st.markdown(f"**{titles[tag]}**")
-        m = cached.overview_map(items, c, vecs[tag])
+        with st.spinner(text("maps_spinner", model=titles[tag], i=i + 1, n=len(choices))):
+            m = cached.overview_map(items, c, vecs[tag])
         scatter(
             m.coords, labels, hover, key=f"lab_compare_map_{tag}", height=360, clickable=False, legend=False
         )

@@ -55,9 +55,9 @@ n, dim = vectors.shape
 st.markdown(text("embed_text", photos=n, dim=dim, model=encoder_title(choice), values=vectors.size))
 shown = min(dim, 64)
 order = neighbours.label_order([it.label for it in items])
-heat = charts.vectors_heatmap(
-    vectors[order, :shown], charts.photo_names(items, order), text("heat_x", shown=shown, dim=dim)
-)
+groups = neighbours.label_groups([items[i].label for i in order])
+names = charts.photo_names(items, order)
+heat = charts.vectors_heatmap(vectors[order, :shown], names, groups, text("heat_x", shown=shown, dim=dim))
 draw(st, heat, "lab_heat")
 st.caption(text("heat_note"))
 lab_questions.cosine(items, choice, vectors)  # predicted before a later page says how alike they are

@@ -77,7 +77,7 @@ with tsne_col:
     perplexity = st.slider(
         text("perplexity_label"), 2, 50, min(30, max(2, (n - 1) // 3)), key="lab_perplexity"
     )
-    if st.toggle(text("tsne_toggle"), value=n <= 300, key="lab_tsne"):
+    if st.toggle(text("tsne_toggle"), value=False, key="lab_tsne"):  # on request: UMAP and PCA first
         with st.spinner(text("tsne_spinner")):
             tsne = cached.tsne_projection(key, vectors, 2, float(perplexity), metric)
         scatter(tsne.coords, groups, hover, key="lab_tsne_map", height=380, clickable=False, legend=False)

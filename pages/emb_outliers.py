@@ -20,7 +20,13 @@ left, right = st.columns([3, 1])
 # labels renamed or removed since are dropped
 kept = [x for x in st.session_state.get("lab_normal", [items[0].label]) if x in all_labels]
 st.session_state["lab_normal"] = kept
-normal_labels = left.multiselect(text("normal_label"), all_labels, key="lab_normal", help=text("normal_help"))
+normal_labels = left.multiselect(
+    text("normal_label"),
+    all_labels,
+    key="lab_normal",
+    help=text("normal_help"),
+    placeholder=text("normal_placeholder"),
+)
 k = right.slider(text("k_label"), 1, 10, 3, key="lab_anomaly_k")
 if not normal_labels:
     st.warning(text("need_normal"))

@@ -63,5 +63,10 @@ step(text("matrix_heading"))
 st.markdown(text("matrix_intro"))
 order = neighbours.label_order(labels)
 sims = neighbours.similarities(vectors)[order][:, order]  # (N, N) in label order
-draw(st, charts.similarity_matrix(sims, charts.photo_names(items, order)), "lab_similarity_matrix")
-st.caption(text("matrix_note"))
+groups = neighbours.label_groups([labels[i] for i in order])
+lo, hi = neighbours.off_diagonal_range(sims)
+names = charts.photo_names(items, order)
+draw(
+    st, charts.similarity_matrix(sims, names, groups, (lo, hi), text("matrix_scale")), "lab_similarity_matrix"
+)
+st.caption(text("matrix_note", lo=lo, hi=hi))

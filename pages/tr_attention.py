@@ -11,7 +11,7 @@ from ui.cached import transformer as cached
 from ui.charts import attention as attention_charts
 from ui.charts import curves
 from ui.charts.layout import draw
-from ui.charts.overlays import over_photo
+from ui.charts.overlays import value_range
 from ui.presenter import step
 from ui.widgets.attention import rollout_column, top_patch_question
 from ui.widgets.captions import looks_alike_text, spread_caption
@@ -22,7 +22,6 @@ from vision_core import figures
 from vision_core.transformer import saliency, tokens
 from vision_core.transformer.attention import FLAT_SHARE, mean_over_heads
 
-PER_ROW = 6
 text = page_header("tr_attention")
 choice = choose_encoder("transformer", allow_random_toggle=True, key="tr_attention_random")
 spec = choice.encoder
@@ -45,6 +44,13 @@ head_options = {"horizontal": True, "format_func": head_names.__getitem__}
 head = pick_head.radio(text("head_label"), list(range(views.heads)), key="tr_attention_head", **head_options)
 says = {"model": spec.title, "layer": layer, "head": head, "heads": views.heads, "patches": rows * cols}
 
+
+def key_words(grid_map) -> str:
+    """The colour key's words under one map: its lowest and its highest weight."""
+    lo, hi = value_range(grid_map)
+    return text("key_range", lo=lo, hi=hi)
+
+
 # --- where the CLS token looks --------------------------------------------------------------
 step(text("cls_heading", layer=layer))
 top_patch_question(text, pixels, spec.patch, views.cls[layer, head], says)
@@ -55,14 +61,17 @@ for column, title, grid_map in (
     (average, "head_average", views.cls_mean[layer]),
 ):
     caption = spread_caption(text, "spread", grid_map)
-    attention_charts.map_over_photo(column, pixels, grid_map, caption, text(title, head=head))
-rollout_column(rolled, text, subject, views.layers, pixels)
+    attention_charts.map_over_photo(
+        column, pixels, grid_map, caption, text(title, head=head), key_words(grid_map)
+    )
+rollout_column(rolled, text, subject, views.layers, pixels, key_words)
 
 # --- all heads of the layer -----------------------------------------------------------------
 step(text("heads_heading", **says))
 maps = views.cls[layer]
 notes = [spread_caption(text, "head_caption", maps[h], flag="flat_short", head=h) for h in range(views.heads)]
-attention_charts.map_rows(pixels, maps, notes, PER_ROW)
+attention_charts.map_rows(pixels, maps, notes, attention_charts.per_row(views.heads))
+attention_charts.colour_key(st.columns(3)[0], text("key_each"))
 st.caption(text("heads_note"))
 
 # --- where one patch looks ------------------------------------------------------------------
@@ -75,9 +84,11 @@ maps = cached.token_maps(subject, layer, row, col)
 says |= {"row": row, "col": col, "token": tokens.token_index(row, col, cols)}
 with right:
     a, b = st.columns(2)
-    a.image(over_photo(pixels, maps[head]), width="stretch", caption=text("patch_head_caption", **says))
     mean = mean_over_heads(maps)
-    b.image(over_photo(pixels, mean), width="stretch", caption=text("patch_mean_caption", **says))
+    for column, grid_map, caption in ((a, maps[head], "patch_head_caption"), (b, mean, "patch_mean_caption")):
+        attention_charts.map_over_photo(
+            column, pixels, grid_map, text(caption, **says), key=key_words(grid_map)
+        )
     st.markdown(spread_caption(text, "spread", maps[head], lead=text("patch_text", **says)))
 
 # --- how far each head looks ----------------------------------------------------------------
@@ -109,6 +120,8 @@ if not choice.trained:
 step(text("looks_heading"))
 alike = cached.looks_alike(subject, layer)
 captions = (text("looks_caption"), text("looks_map_caption", layer=layer))
-attention_charts.looks_beside_map(pixels, alike.looks, views.cls_mean[layer], captions)
+attention_charts.looks_beside_map(
+    pixels, alike.looks, views.cls_mean[layer], captions, key_words(views.cls_mean[layer])
+)
 st.markdown(looks_alike_text(text, alike, trained=choice.trained, layer=layer))
 untrained_note(choice)

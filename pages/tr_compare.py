@@ -124,6 +124,8 @@ for column, spec, probs in zip(
     else:
         no_head = "no_head_decoder" if saliency.has_decoder(spec.name) else "no_head"
         column.info(text(no_head, model=spec.title), icon=":material/info:")
+if any(c.encoder.labels == "imagenet-1k" for c in (cnn, vit)):
+    st.caption(text("labels_note"))
 if any(not c.trained and c.encoder.has_classifier for c in (cnn, vit)):
     st.caption(text("predict_untrained"))
 untrained_note(vit)

@@ -3,6 +3,7 @@ the shares of zeros and capped values against direct counts, and Lite0's own ReL
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -123,3 +124,33 @@ def test_lite0_stem_activation_is_relu6_of_its_batch_norm(lite0_stem):
     assert s.zeroed == pytest.approx(float((before <= 0).mean()))
     assert s.capped == pytest.approx(float((before >= 6).mean()))
     assert 0 < s.zeroed < 1 and 0 < s.capped < s.zeroed  # a real photo: many zeros, a few capped
+
+
+def test_one_outlier_does_not_set_the_colour_scale():
+    rng = np.random.default_rng(0)
+    values = rng.normal(scale=1.5, size=(112, 112))
+    values[3, 4] = -21.5  # one extreme value, as on Lite0's stem
+    bound = activations.colour_bound(values)
+    assert bound == pytest.approx(
+        np.percentile(np.abs(values), activations.ROBUST_PERCENTILE, method="higher")
+    )
+    assert bound < 6 < 21.5
+    assert np.mean(np.abs(values) <= bound) >= activations.ROBUST_PERCENTILE / 100
+    assert activations.colour_bound(np.zeros((3, 3))) == 1.0
+
+
+@pytest.mark.parametrize("top", [7, 160, 1999, 2040, 12_345])
+def test_count_ticks_are_round_numbers_from_zero(top):
+    ticks = activations.nice_ticks(top)
+    step = ticks[1] - ticks[0]
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    assert ticks[0] == 0 and ticks[-1] >= top and mantissa in (1, 2, 5)
+    assert all(b - a == step for a, b in itertools.pairwise(ticks)) and 3 <= len(ticks) <= 7
+
+
+def test_the_functions_are_compared_where_they_differ():
+    lo, hi = activations.COMPARE_RANGE
+    assert lo <= -activations.RELU6_CAP and hi > activations.RELU6_CAP  # the cap shows
+    _, gelu = activations.curve("gelu", lo, hi)
+    _, silu = activations.curve("silu", lo, hi)
+    assert np.abs(gelu - silu).max() > 0.1  # the two smooth functions visibly part

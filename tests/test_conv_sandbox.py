@@ -221,3 +221,49 @@ def test_sandbox_counts_its_cells_in_reading_order():
     assert not none.fits and none.cells == 0 and none.padded == 4
     with pytest.raises(ValueError, match="2-D"):
         conv_sandbox.sandbox_conv(np.zeros((2, 4, 4)), np.ones((2, 2, 2)))
+
+
+def adds_up(terms: list[str], total: str) -> bool:
+    """Whether the written terms add up to the written total, digit for digit (no float error)."""
+    from decimal import Decimal
+
+    return sum(Decimal(t.strip("()")) for t in terms) == Decimal(total)
+
+
+def test_sum_terms_never_writes_a_negative_zero():
+    written = conv_sandbox.sum_terms([0.0, -0.0, 1.0, -0.00001, -2.0], "{:.3f}")
+    assert written == "0.000 + 0.000 + 1.000 + 0.000 + (-2.000)"
+    assert "-0" not in conv_sandbox.sum_terms([0.0, -0.0, 1.0])
+    assert "+ -" not in written and "(-0" not in written
+
+
+@pytest.mark.parametrize("n", [3, 9, 27, 49])
+def test_rounded_terms_add_up_to_the_rounded_total(n):
+    rng = np.random.default_rng(n)
+    for _ in range(200):
+        x = rng.normal(scale=0.3, size=n)
+        x[0] = 0.0  # a padding product: exact, must stay 0
+        shown = conv_sandbox.rounded_to_sum(x, x.sum(), 3)
+        assert adds_up([f"{v:.3f}" for v in shown], f"{x.sum():.3f}")
+        assert np.abs(shown - np.round(x, 3)).max() <= 0.001 + 1e-12  # at most one unit in the last place
+        assert shown[0] == 0.0
+
+
+def test_plain_rounding_would_not_add_up_but_the_shown_terms_do():
+    x = np.array([0.1234, 0.1234, 0.1234, 0.1234])  # 0.123 × 4 = 0.492, the sum rounds to 0.494
+    assert not adds_up([f"{v:.3f}" for v in x], f"{x.sum():.3f}")
+    shown = conv_sandbox.rounded_to_sum(x, x.sum(), 3)
+    assert adds_up([f"{v:.3f}" for v in shown], f"{x.sum():.3f}")
+
+
+def test_a_real_breakdown_is_shown_so_that_every_sum_adds_up(lite0):
+    model, tr = lite0
+    for channel, y, x in [(9, 111, 111), (5, 40, 77), (0, 0, 0), (31, 57, 12)]:
+        b = conv_breakdown(model, tr, "_conv_stem", channel, y, x)
+        s = conv_sandbox.shown_breakdown(b)
+        fmt = f"{{:.{s.decimals}f}}".format
+        for products, total in zip(s.products, s.sums, strict=True):
+            assert adds_up([fmt(v) for v in products.ravel()], fmt(total))
+        assert adds_up([fmt(v) for v in [*s.sums, s.bias]], fmt(s.value))
+        assert fmt(s.value) == fmt(b.value)  # the total is the value's own rounding
+        np.testing.assert_allclose(s.products, b.products, atol=10.0**-s.decimals + 1e-12)

@@ -87,6 +87,15 @@ def test_english_counted_nouns_and_formats_with_plurals():
         text("s", n=2)
 
 
+def test_a_counted_noun_agrees_with_the_number_as_written():
+    """70.6 written with ".0f" reads "71": "в 71 раз", not the fractional "раза"; "2,5" stays fractional."""
+    text = Lesson("x", "ru", {"s": "в {{t:.0f@раз|раза|раз}}, {{h:.1f@голова|головы|голов}}"})
+    assert text("s", t=70.6, h=2.5) == "в 71 раз, 2,5 головы"
+    assert text("s", t=21.2, h=5.0) == "в 21 раз, 5,0 головы"  # a written decimal is fractional
+    english = Lesson("x", "en", {"s": "{{t:.0f@time|times}}"})
+    assert english("s", t=1.2) == "1 time"
+
+
 def test_plural_forms_are_written_for_the_language():
     """Every {{n@...}} in a Russian lesson has three forms, in an English one two."""
     for lang, count in (("en", 2), ("ru", 3)):

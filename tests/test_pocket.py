@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from vision_core.cnn.pocket import POCKET_FILTERS, POCKET_IMAGE, pool2d, run_pocket_cnn, sliding_windows
+from vision_core.cnn.pocket import (
+    POCKET_FILTERS,
+    POCKET_IMAGE,
+    is_syllabus,
+    pool2d,
+    run_pocket_cnn,
+    sliding_windows,
+)
 
 
 def direct_conv(image, kernel, stride=1):
@@ -62,3 +69,23 @@ def test_pool_variants():
     np.testing.assert_array_equal(pool2d(m, "max", kernel=2, stride=1), [[3, 5], [4, 5]])
     np.testing.assert_array_equal(pool2d(m, "avg", kernel=2, stride=1), [[1.5, 1.75], [2.0, 2.0]])
     np.testing.assert_array_equal(pool2d(m, "stride2"), [[6.0]])
+
+
+def test_the_lessons_pooling_is_two_by_two_stride_two_and_gap_averages_what_it_leaves():
+    edited = POCKET_IMAGE.copy()
+    edited[0, 0] = 9
+    filters = {"A": POCKET_FILTERS["A"], "B": -POCKET_FILTERS["B"]}
+    result = run_pocket_cnn(edited, filters)
+    for i, (name, kernel) in enumerate(filters.items()):
+        relu = np.maximum(direct_conv(edited, kernel), 0)
+        pooled = np.array([[relu[:2, :2].max()]])  # one 2×2 window fits a 3×3 map at stride 2
+        np.testing.assert_array_equal(result.pooled[name], pooled)
+        assert result.vector[i] == pooled.mean()
+
+
+def test_is_syllabus_tells_an_edited_grid():
+    assert is_syllabus(POCKET_IMAGE, POCKET_FILTERS)
+    edited = POCKET_IMAGE.copy()
+    edited[3, 3] = 0
+    assert not is_syllabus(edited, POCKET_FILTERS)
+    assert not is_syllabus(POCKET_IMAGE, {**POCKET_FILTERS, "B": np.zeros((2, 2))})

@@ -179,7 +179,7 @@ def figure(fig: Any) -> Any:
         return fig
     import plotly.graph_objects as go
 
-    fig = go.Figure(fig)  # a copy: the caller's figure may be cached
+    fig = go.Figure(fig.to_dict() if isinstance(fig, go.Figure) else fig)  # a copy: it may be cached
     layout = fig.layout
     height = layout.height
     fig.update_layout(

@@ -94,12 +94,34 @@ def filters_mosaic(weights: np.ndarray, cols: int | None = None, pad: int = 1) -
     return out
 
 
-def overlay(photo: np.ndarray, heat: np.ndarray, alpha: float = 0.55, cmap: str = "inferno") -> np.ndarray:
-    """Lay a heat map (same H×W as the photo, any range) over an RGB uint8 photo."""
+def overlay_weights(values: np.ndarray, alpha: float) -> np.ndarray:
+    """How much of a map's colour covers the photo at each value: in proportion to the value
+    within the map's range, 0 at its lowest (the photo shows as it is), ``alpha`` at its highest.
+    A map with one value everywhere covers nothing."""
+    return alpha * normalize(values)
+
+
+def _blend(photo: np.ndarray, colored: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    a = weights[..., None]
+    return (photo.astype(np.float64) * (1 - a) + colored.astype(np.float64) * a).round().astype(np.uint8)
+
+
+def overlay(photo: np.ndarray, heat: np.ndarray, alpha: float = 0.75, cmap: str = "inferno") -> np.ndarray:
+    """Lay a heat map (same H×W as the photo, any range) over an RGB uint8 photo, each pixel's
+    colour blended in by :func:`overlay_weights`: low values leave the photo visible."""
     if heat.shape != photo.shape[:2]:
         raise ValueError(f"heat map {heat.shape} and photo {photo.shape[:2]} differ in size")
-    colored = colorize(heat, cmap).astype(np.float64)
-    return (photo.astype(np.float64) * (1 - alpha) + colored * alpha).round().astype(np.uint8)
+    return _blend(photo, colorize(heat, cmap), overlay_weights(heat, alpha))
+
+
+def overlay_key(width: int = 360, height: int = 14, alpha: float = 0.75, cmap: str = "inferno") -> np.ndarray:
+    """The colour key of :func:`overlay`: the lowest value (left) to the highest (right), blended
+    the same way over a grey checkerboard that stands for the photo (it shows through at the low
+    end)."""
+    t = np.tile(np.linspace(0.0, 1.0, width), (height, 1))  # (height, width)
+    yy, xx = np.indices((height, width))
+    ground = np.where(((yy // 7) + (xx // 7)) % 2, 200, 240).astype(np.uint8)
+    return _blend(np.stack([ground] * 3, axis=-1), colorize(t, cmap), overlay_weights(t, alpha))
 
 
 def grid_lines(photo: np.ndarray, step: int, color=(255, 255, 255), width: int = 1) -> np.ndarray:
@@ -114,7 +136,7 @@ def grid_lines(photo: np.ndarray, step: int, color=(255, 255, 255), width: int =
 
 
 def overlay_grid(
-    photo: np.ndarray, grid_map: np.ndarray, alpha: float = 0.55, cmap: str = "inferno"
+    photo: np.ndarray, grid_map: np.ndarray, alpha: float = 0.75, cmap: str = "inferno"
 ) -> np.ndarray:
     """Lay a (rows, cols) map — a ViT's patch grid, a CNN's last grid — over an RGB uint8 photo
     whose sides are whole multiples of the grid, each cell one crisp square of colour.  The same
@@ -124,8 +146,11 @@ def overlay_grid(
     rows, cols = grid_map.shape
     if h % rows or w % cols:
         raise ValueError(f"a {rows}×{cols} grid does not tile a {h}×{w} photo")
-    colored = np.repeat(np.repeat(colorize(grid_map, cmap), h // rows, axis=0), w // cols, axis=1)
-    return (photo.astype(np.float64) * (1 - alpha) + colored * alpha).round().astype(np.uint8)
+
+    def up(a: np.ndarray) -> np.ndarray:
+        return np.repeat(np.repeat(a, h // rows, axis=0), w // cols, axis=1)
+
+    return _blend(photo, up(colorize(grid_map, cmap)), up(overlay_weights(grid_map, alpha)))
 
 
 def mark_patches(

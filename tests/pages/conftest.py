@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -114,7 +115,22 @@ RUSSIAN_NOUNS = [
     ("измерение", "измерения", "измерений"),
     ("фотография", "фотографии", "фотографий"),
     ("сосед", "соседа", "соседей"),
+    ("вектор", "вектора", "векторов"),
+    ("стадия", "стадии", "стадий"),
+    ("файл", "файла", "файлов"),
+    ("кластер", "кластера", "кластеров"),
+    ("картинка", "картинки", "картинок"),
+    ("поток", "потока", "потоков"),
 ]
+# the workaround for agreement that reads like a form ("охватывает клеток: 3", "меток: 4"), and
+# "строк(и)", "раз(а)": a counted noun is written with {{n@one|few|many}} instead
+_NOUN_COLON = re.compile(
+    r"(?<![\w-])("
+    + "|".join(sorted({m for *_, m in RUSSIAN_NOUNS} | {"частей", "ошибок", "умножений"}))
+    + r")\s*:\s*\d",
+    re.IGNORECASE,
+)
+_BRACKETED_ENDING = re.compile(r"[а-яё]\((?:а|и|ы|ов|ей)\)", re.IGNORECASE)
 _CODE = re.compile(r"`[^`]*`|\$[^$]*\$")  # code and formulas keep their own notation
 # a dot between digits, not inside a name such as "Apache-2.0" or "layer4.2.conv3"
 _DOT_DECIMAL = re.compile(r"(?<![\w./])(?<![A-Za-z]-)\d+\.\d+(?![\w./])")
@@ -122,7 +138,16 @@ _COUNTED = re.compile(r"(?<![\w.,])(\d+(?:[\u202f ]\d{3})*)\s+([а-яё]+)", re.
 
 
 PROSE_KINDS = ("markdown", "caption", "title", "header", "subheader", "info", "warning", "success", "error")
-LABELLED_KINDS = ("slider", "selectbox", "radio", "toggle", "checkbox", "number_input", "button")
+LABELLED_KINDS = (
+    "slider",
+    "selectbox",
+    "radio",
+    "toggle",
+    "checkbox",
+    "number_input",
+    "button",
+    "multiselect",
+)
 
 
 def shown_texts(at: AppTest) -> list[str]:
@@ -155,7 +180,28 @@ def russian_number_problems(at: AppTest) -> list[str]:
                 word == few and right == many and few != many
             ):
                 problems.append(f"{m.group(0)!r} should be {right!r}")
+        problems += [
+            f"noun-colon workaround {m.group(0)!r} in {text[:120]!r}" for m in _NOUN_COLON.finditer(prose)
+        ]
+        problems += [
+            f"bracketed ending {m.group(0)!r} in {text[:120]!r}" for m in _BRACKETED_ENDING.finditer(prose)
+        ]
+        problems += [f"English on a Russian page: {text[:120]!r}" for line in english_lines() if line in text]
+    problems += [
+        f"multiselect {m.label!r} without a placeholder: Streamlit shows 'Choose options'"
+        for m in at.multiselect
+        if not m.proto.placeholder.strip()
+    ]
     return problems
+
+
+@functools.cache
+def english_lines() -> tuple[str, ...]:
+    """English a Russian page must not show: the sidebar's encoder lines (their first words)."""
+    from ui.widgets.encoder import summary
+    from vision_core.engine import encoders
+
+    return tuple(summary(name, "en")[:60] for name in encoders.names())
 
 
 def assert_russian(at: AppTest) -> None:

@@ -86,10 +86,11 @@ def test_one_real_value_taken_apart(lite0, channel, y, x):
     assert metrics["Computed here, by hand"] == f"{b.value:.5f}"
     assert metrics["Recorded by the network"] == f"{b.recorded:.5f}"
     assert abs(b.value - b.recorded) < 1e-5
-    sums = conv_sandbox.channel_sums(b)
-    assert f"red {sums[0]:.4f}" in markdown_with(
-        at, "Sums of the channels"
-    ) or f"red ({sums[0]:.4f})" in markdown_with(at, "Sums of the channels")
+    shown = conv_sandbox.shown_breakdown(b)  # rounded so that the shown sums add up
+    red = f"{shown.sums[0]:.{shown.decimals}f}"
+    line = markdown_with(at, "Sums of the channels")
+    assert f"red {red}" in line or f"red ({red})" in line
+    assert f"**{b.value:.{shown.decimals}f}**" in line
     pad = conv_sandbox.padding_cells(b.rows, b.cols, 224, 224)
     notes = [i.value for i in at.info if "padding" in i.value]
     if pad.any():  # TF "SAME": the last row and column read zeros below and to the right

@@ -61,7 +61,7 @@ def test_the_shape_table_for_resnet50_at_226_pixels():
     ]  # fmt: skip
     expected = shape_rows(shape_table(encoders.build_model("resnet50"), 226))
     assert list(table["step"]) == [r.name for r in expected]
-    assert list(table["parameters"]) == [r.params for r in expected]
+    assert list(table["parameters"]) == [f"{r.params:,}" for r in expected]  # grouped in thousands
     assert list(table["receptive field"]) == [
         str(r.receptive_field) if r.receptive_field else "—" for r in expected
     ]

@@ -41,7 +41,7 @@ def test_grid_vector_pools_l2_and_predictions(lite0):
         in text
     )
     table = at.dataframe[0].value
-    assert list(table["length"]) == [1280, 1280, 1280 * 7 * 7]
+    assert list(table["length"]) == [f"{n:,}" for n in (1280, 1280, 1280 * 7 * 7)]  # thousands grouped
     assert f"length |v| = √(v₁² + v₂² + … ) = **{summary.length:.3f}**" in text
     assert "a vector of length **1.000**" in text
     shown = [p.text for p in at.get("progress")]

@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 from conftest import assert_ok, markdown, open_page
+from number_grids import grid_titled
 
 from vision_core import load_model, preprocess, trace
 from vision_core.cnn.convolution import conv_breakdown, shape_table
@@ -38,8 +39,10 @@ def test_pocket_pooling_three_ways():
     at = open_page(PAGE)
     assert_ok(at)
     for op, title in (("max", "Max-pool"), ("avg", "Average pool"), ("stride2", "2×2 ones")):
-        np.testing.assert_array_equal(chart(at, title), pool2d(POCKET_IMAGE, op, kernel=2, stride=2))
-    np.testing.assert_array_equal(chart(at, "Input"), POCKET_IMAGE)
+        np.testing.assert_array_equal(
+            grid_titled(at, title).values, pool2d(POCKET_IMAGE, op, kernel=2, stride=2)
+        )
+    np.testing.assert_array_equal(grid_titled(at, "Input").values, POCKET_IMAGE)
 
     at.button_group(key="pool_pocket_cell").set_value("(1, 1)").run()
     assert_ok(at)
@@ -54,8 +57,8 @@ def test_pocket_pooling_three_ways():
     at.radio(key="pool_pocket_map__en").set_value("map_relu_b").run()
     assert_ok(at)
     relu_b = run_pocket_cnn().relu["B"]
-    np.testing.assert_array_equal(chart(at, "Max-pool · 1×1"), pool2d(relu_b, "max"))
-    assert "1 row(s) and column(s) at the far edge are never read" in "\n".join(i.value for i in at.info)
+    np.testing.assert_array_equal(grid_titled(at, "Max-pool · 1×1").values, pool2d(relu_b, "max"))
+    assert "1 row and 1 column at the far edge are never read" in "\n".join(i.value for i in at.info)
 
 
 def test_lite0_strided_convolutions_window_by_window():

@@ -33,7 +33,12 @@ def test_umap_map_numbers_and_the_focus_panel():
         assert f"{nb.similarity:.3f} · {exp.labels()[nb.index]}" in captions
     pca = projection.pca_map(v)
     assert f"The first direction holds {pca.params['variance'][0]:.1%} of the variance" in text
-    assert "Perplexity" in text  # 16 photos: t-SNE runs by default
+    assert "Perplexity" not in text  # t-SNE waits until it is asked for
+    assert f"switch it on to draw its map of the {n} photos" in text
+    at.toggle(key="lab_tsne").set_value(True).run()
+    assert_ok(at)
+    tsne = projection.tsne_map(v, 2, float(min(30, max(2, (n - 1) // 3))), "cosine")
+    assert f"Perplexity {tsne.params['perplexity']:.0f} (roughly" in exp.markdown(at)
 
     at.selectbox(key="lab_focus").set_value(5).run()
     assert_ok(at)
@@ -54,9 +59,12 @@ def test_controls_3d_metric_and_clusters():
     assert_ok(at)
     assert "UMAP with 5 neighbours" in exp.markdown(at)
     assert at.number_input(key="lab_map_k").value == 4
+    at.toggle(key="lab_tsne").set_value(True).run()
+    assert_ok(at)
+    assert "Perplexity" in exp.markdown(at)
     at.toggle(key="lab_tsne").set_value(False).run()
     assert_ok(at)
-    assert "switch it on when you want it" in exp.markdown(at)
+    assert "switch it on to draw its map" in exp.markdown(at)
 
 
 @pytest.mark.parametrize("source", ["sidebar", "upload"])

@@ -47,3 +47,34 @@ def test_the_question_reveals_the_querys_nearest_photo(lang):
         q = questions.nearest_question(v, exp.labels(), 9)
         assert q.correct == nearest_by_sklearn(9)
         exp.quiz(at, "similar_nearest", q, shown)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_matrix_is_coloured_over_the_datas_off_diagonal_range_with_label_lines(lang):
+    import json
+
+    from vision_core.embeddings import neighbours
+
+    at = open_page(PAGE, lang=lang, **exp.session())
+    assert_ok(at)
+    labels = exp.labels()
+    order = neighbours.label_order(labels)
+    sims = neighbours.similarities(exp.vectors())[order][:, order]
+    off = sims[~np.eye(len(sims), dtype=bool)]
+    spec = json.loads(
+        next(el for el in at.get("plotly_chart") if el.key == "lab_similarity_matrix").proto.spec
+    )
+    heat = spec["data"][0]
+    assert np.isclose(heat["zmin"], off.min()) and np.isclose(heat["zmax"], off.max())
+    assert heat["zmax"] < 1 and "colorbar" in heat
+    starts = sorted({s["y0"] for s in spec["layout"]["shapes"] if s.get("xref") == "paper"})
+    firsts = [i for i in range(1, len(order)) if labels[order[i]] != labels[order[i - 1]]]
+    assert starts == [i - 0.5 for i in firsts]  # a line between every two labels
+    said = exp.markdown(at)
+    if lang == "en":
+        assert f"The colours run from {off.min():.3f} (darkest) to {off.max():.3f} (brightest)" in said
+    else:
+        assert (
+            f"Цвета идут от {exp.ru(off.min(), '.3f')} (самый тёмный) до {exp.ru(off.max(), '.3f')}" in said
+        )
+        assert_russian(at)

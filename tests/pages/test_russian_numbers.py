@@ -28,6 +28,26 @@ def test_the_checker_finds_what_it_should():
     assert len(problems) == 2, problems  # "21 метка" and "3 головы" are right; "0,583" too
 
 
+def test_the_checker_finds_clumsy_workarounds_and_english():
+    from ui.widgets.encoder import summary
+
+    shown = SimpleNamespace(**{kind: [] for kind in KINDS}, session_state={"lang": "ru"})
+    shown.markdown = [SimpleNamespace(value="Фильтр охватывает клеток: 3; не читаются 2 крайних строк(и)")]
+    shown.caption = [
+        SimpleNamespace(value=summary("resnet50", "en")),
+        SimpleNamespace(value=summary("resnet50", "ru")),
+    ]
+    unnamed = SimpleNamespace(label="Каналы", proto=SimpleNamespace(placeholder=""))
+    named = SimpleNamespace(label="Метки", proto=SimpleNamespace(placeholder="Выберите метки"))
+    shown.multiselect = [unnamed, named]
+    problems = russian_number_problems(shown)  # type: ignore[arg-type]
+    assert any("клеток: 3" in p for p in problems), problems
+    assert any("строк(и)" in p for p in problems), problems
+    assert any("English" in p and "textbook" in p for p in problems), problems
+    assert any("'Каналы' without a placeholder" in p for p in problems), problems
+    assert len(problems) == 4, problems  # the Russian line and the named multiselect are right
+
+
 @pytest.mark.parametrize("page_file", [p.file for p in PAGES])
 def test_every_page_writes_russian_numbers_the_russian_way(page_file):
     assert_russian(open_page(page_file, lang="ru"))

@@ -36,7 +36,7 @@ def test_transformer_page_runs_on_the_trained_tiny_vit(page):
             f"head {h}" for h in range(4)
         ]
     if page == "tr_block":
-        assert "3 times in Tiny ViT" in text and "in **4** heads of **16** numbers" in text
+        assert "3 times in Tiny ViT" in text and "cut into 4 heads of 16" in text
 
 
 def test_compare_page_names_digits_for_the_tiny_vit(chelsea):

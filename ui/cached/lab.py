@@ -23,7 +23,7 @@ from ui.cached import core
 from ui.cached.core import PHOTO_TTL
 from ui.gallery import digest, file_vectors
 from ui.session import Choice
-from vision_core.embeddings import neighbours, projection
+from vision_core.embeddings import neighbours, projection, stability
 from vision_core.embeddings import vectors as embeddings
 from vision_core.embeddings.gallery import GalleryItem
 
@@ -144,3 +144,17 @@ def thumbnail_uri(item: GalleryItem, side: int = 72) -> str:
 def probe(key: str, _vectors: np.ndarray, _labels: tuple[str, ...], folds: int, c: float) -> neighbours.Probe:
     """The cross-validated linear probe (``key`` names the gallery, its labels and the encoder)."""
     return neighbours.linear_probe(_vectors, _labels, folds=folds, c=c)
+
+
+@st.cache_data(show_spinner=False, max_entries=64, ttl=PHOTO_TTL)
+def _stability(key: str, _vectors: np.ndarray, _labels: tuple[str, ...], k: int) -> stability.SeedStability:
+    return stability.kmeans_stability(_vectors, _labels, k)
+
+
+def kmeans_stability(
+    items: Sequence[GalleryItem], choice: Choice, vectors: np.ndarray, k: int
+) -> stability.SeedStability:
+    """k-means with each of :data:`stability.SEEDS` seeds on the gallery's vectors, compared with
+    its labels and with each other."""
+    key = digest(items, choice.name, choice.trained, labels=True)
+    return _stability(key, vectors, tuple(it.label for it in items), k)

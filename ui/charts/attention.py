@@ -10,31 +10,49 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui.charts.layout import image_layout
-from ui.charts.overlays import over_photo
+from ui.charts.layout import image_layout, image_trace
+from ui.charts.overlays import over_photo, over_photo_key
 from vision_core import figures
 
 SALIENCY_SCALE = "Inferno"  # the same colour map as the attention maps (vision_core.figures.overlay)
 
 
 def map_over_photo(
-    container, pixels: np.ndarray, grid_map: np.ndarray, caption: str, title: str = ""
+    container, pixels: np.ndarray, grid_map: np.ndarray, caption: str, title: str = "", key: str = ""
 ) -> None:
-    """One (rows, cols) map over the photo in ``container``, under its title when given."""
+    """One (rows, cols) map over the photo in ``container``, under its title when given, and
+    under it its colour key when ``key`` (the key's words, with the map's range) is given."""
     if title:
         container.subheader(title)
     container.image(over_photo(pixels, grid_map), width="stretch")
+    if key:
+        colour_key(container, key)
     container.caption(caption)
 
 
+def colour_key(container, words: str) -> None:
+    """The colour key of the maps over the photo (lowest value: the photo shows through; highest:
+    yellow), with ``words`` saying what its ends are."""
+    container.image(over_photo_key(), width="stretch")
+    container.caption(words)
+
+
 def looks_beside_map(
-    pixels: np.ndarray, looks: np.ndarray, grid_map: np.ndarray, captions: tuple[str, str]
+    pixels: np.ndarray, looks: np.ndarray, grid_map: np.ndarray, captions: tuple[str, str], key: str
 ) -> None:
-    """Each patch's mean colour (rows, cols, 3), drawn as big as the photo, beside a map over it."""
+    """Each patch's mean colour (rows, cols, 3), drawn as big as the photo, beside a map over it
+    with its colour key (``key``: the key's words)."""
     left, right, _ = st.columns([1, 1, 1])
     scale = max(1, pixels.shape[0] // looks.shape[0])
     left.image(figures.enlarge(looks, scale), width="stretch", caption=captions[0])
-    right.image(over_photo(pixels, grid_map), width="stretch", caption=captions[1])
+    map_over_photo(right, pixels, grid_map, captions[1], key=key)
+
+
+def per_row(count: int, most: int = 4) -> int:
+    """Maps to a row: at most ``most`` (each then at least about a quarter of the page wide), and
+    rows as full as possible (6 heads: 3 and 3; 12 heads: 4, 4 and 4)."""
+    rows = -(-count // most)
+    return -(-count // rows)
 
 
 def map_rows(pixels: np.ndarray, maps: Sequence[np.ndarray], captions: Sequence[str], per_row: int) -> None:
@@ -59,5 +77,5 @@ def saliency_over_photo(
         "colorbar": {"title": {"text": scale_title}, "thickness": 14},
         "hovertemplate": "%{z:.2f}<extra></extra>",
     }
-    photo = {"type": "image", "z": pixels, "hoverinfo": "skip"}
+    photo = image_trace(pixels)
     return go.Figure({"data": [photo, heat], "layout": image_layout(height, None)})

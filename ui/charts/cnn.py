@@ -16,9 +16,9 @@ import streamlit as st
 from lessons import Lesson
 from ui.charts.grids import number_grid
 from ui.charts.layout import figure
-from ui.charts.palette import HIGHLIGHT, MUTED, NEUTRAL, SIGNED
+from ui.charts.palette import HIGHLIGHT, MUTED, NEUTRAL, SIGNED, scale_for, shared_bound
 from vision_core.cnn import conv_sandbox
-from vision_core.cnn.conv_sandbox import SandboxConv
+from vision_core.cnn.conv_sandbox import SandboxConv, ShownBreakdown
 from vision_core.cnn.convolution import ConvBreakdown
 from vision_core.cnn.pocket import Window
 from vision_core.cnn.stages import FieldGrowth
@@ -34,16 +34,25 @@ def grid_row(grids: Sequence[tuple[np.ndarray, dict]], container=st) -> None:
 
 
 def window_grids(
-    picture: np.ndarray, kernel: np.ndarray, window: Window, so_far: np.ndarray, text: Lesson, name: str
+    picture: np.ndarray,
+    kernel: np.ndarray,
+    window: Window,
+    so_far: np.ndarray,
+    text: Lesson,
+    name: str,
+    bound: float,
 ) -> None:
     """One position of the pocket filter ``name``: the picture with the window outlined, the
-    kernel, their products and the output so far with the window's cell outlined."""
+    kernel, their products and the output so far with the window's cell outlined, on the scale
+    ``bound`` that every pocket feature map shares (red positive, blue negative)."""
     cell = [(window.y, window.x, window.y, window.x, HIGHLIGHT)]
     box = [(*window.bounds, HIGHLIGHT)]
     output = {"fmt": "{:g}", "missing": "?", "boxes": cell, "title": text("grid_output", name=name)}
+    output |= scale_for(so_far, bound)
+    pixels = {"fmt": "{:g}", "boxes": box, "title": text("grid_picture")}
     grid_row(
         [
-            (picture, {"fmt": "{:g}", "boxes": box, "title": text("grid_picture")}),
+            (picture, pixels | scale_for(picture, shared_bound(picture))),
             (kernel, {"fmt": "{:g}", "title": text("grid_filter", name=name), **SIGNED}),
             (window.products, {"fmt": "{:g}", "title": text("grid_products"), **SIGNED}),
             (so_far, output),
@@ -74,17 +83,20 @@ def filters_and_maps(
 
 
 def breakdown_grids(
-    container, b: ConvBreakdown, pad: np.ndarray, names: Sequence[str], sums: np.ndarray, text: Lesson
+    container, b: ShownBreakdown, pad: np.ndarray, names: Sequence[str], sums: np.ndarray, text: Lesson
 ) -> None:
     """A convolution's value taken apart, one row per input channel (``names``, each with its
-    ``sums``): the patch under the kernel (padding cells blank), the kernel and their products."""
-    patch = {"fmt": "{:.2f}", "pad": pad, "missing": text("pad_cell"), **SIGNED}
+    ``sums``): the patch under the kernel (padding cells blank), the kernel and their products,
+    every number at the decimals of ``b`` (its products add up to its sums as written)."""
+    fmt = f"{{:.{b.decimals}f}}"
+    patch = {"fmt": fmt, "pad": pad, "missing": text("pad_cell"), **SIGNED}
     for i, (name, total) in enumerate(zip(names, sums, strict=True)):
+        shown_sum = text.num(float(total), f".{b.decimals}f")
         grid_row(
             [
                 (b.patch[i], {"title": text("grid_patch", channel=name), **patch}),
-                (b.kernel[i], {"fmt": "{:.2f}", "title": text("grid_kernel"), **SIGNED}),
-                (b.products[i], {"fmt": "{:.3f}", "title": text("grid_sum", sum=total), **SIGNED}),
+                (b.kernel[i], {"fmt": fmt, "title": text("grid_kernel"), **SIGNED}),
+                (b.products[i], {"fmt": fmt, "title": text("grid_sum", sum=shown_sum), **SIGNED}),
             ],
             container,
         )
@@ -144,9 +156,11 @@ def histogram_under_curve(
     names: tuple[str, str],
     titles: tuple[str, str, str],
     title: str,
+    count_ticks: Sequence[tuple[float, str]] = (),
 ) -> go.Figure:
     """A histogram (bar centres, counts, bar width) on a right-hand axis under a function's curve;
-    ``titles`` are the input, output and count axes."""
+    ``titles`` are the input, output and count axes; ``count_ticks``, when given, the count axis's
+    ticks as (value, label): round numbers, from ``activations.nice_ticks``."""
     (centres, counts, width), (xs, ys) = hist, curve
     bars = {
         "type": "bar",
@@ -160,6 +174,9 @@ def histogram_under_curve(
     }
     line = {"type": "scatter", "x": xs, "y": ys, "name": names[1], "line": {"color": HIGHLIGHT, "width": 3}}
     count_axis = {"overlaying": "y", "side": "right", "showgrid": False, "title": {"text": titles[2]}}
+    if count_ticks:
+        values, labels = zip(*count_ticks, strict=True)
+        count_axis |= {"tickmode": "array", "tickvals": values, "ticktext": labels, "range": [0, max(values)]}
     axes = _axes(*titles[:2])
     return figure(
         [bars, line], 330, title, yaxis2=count_axis, legend={"orientation": "h", "y": -0.25}, **axes

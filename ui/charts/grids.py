@@ -15,20 +15,33 @@ import streamlit as st
 from ui.charts.layout import CellBox, image_layout
 from ui.charts.layout import boxes as cell_boxes
 from vision_core import figures
+from vision_core.cnn import conv_sandbox
 
 CELL = "display:flex;align-items:center;justify-content:center;aspect-ratio:1"
 MISSING = "background:#eef2fb;color:#778;font-style:italic;font-size:0.8em"  # padding, not reached yet
 TITLE = "font-weight:600;margin:0 0 4px;min-height:2.6em;line-height:1.3em"
 
 
-def _colors(v: np.ndarray, cmap: str, symmetric: bool) -> np.ndarray:
+def _colors(
+    v: np.ndarray, cmap: str, symmetric: bool, vmin: float | None = None, vmax: float | None = None
+) -> np.ndarray:
+    """Cell colours on the grid's own range, or on ``vmin`` … ``vmax`` when given (a range shared
+    with the grids it is compared with)."""
     finite = v[np.isfinite(v)]
     if not finite.size:
         return np.full((*v.shape, 3), 255, dtype=np.uint8)
     filled = np.where(np.isfinite(v), v, 0.0)
     if symmetric:
-        return figures.colorize(filled, cmap, symmetric=True, vmax=float(np.abs(finite).max()))
-    return figures.colorize(filled, cmap, vmin=float(finite.min()), vmax=float(finite.max()))
+        top = float(np.abs(finite).max()) if vmax is None else vmax
+        return figures.colorize(filled, cmap, symmetric=True, vmax=top)
+    lo = float(finite.min()) if vmin is None else vmin
+    hi = float(finite.max()) if vmax is None else vmax
+    return figures.colorize(filled, cmap, vmin=lo, vmax=hi)
+
+
+def cell_label(fmt: str, value: float) -> str:
+    """A cell's number as written: never a "-0" (a negative zero, or a tiny negative rounded away)."""
+    return conv_sandbox.unsigned_zero(fmt.format(value + 0.0))
 
 
 def grid_html(
@@ -37,19 +50,22 @@ def grid_html(
     fmt: str = "{:g}",
     cmap: str = "Blues",
     symmetric: bool = False,
+    vmin: float | None = None,
+    vmax: float | None = None,
     boxes: Sequence[CellBox] = (),
     pad: np.ndarray | None = None,
     missing: str = "",
     title: str | None = None,
     cell: int = 52,
 ) -> str:
-    """``values`` (2-D) as an HTML grid; NaN cells and cells where ``pad`` is True are left white
-    and labelled ``missing``; each box is outlined on its outer edges."""
+    """``values`` (2-D) as an HTML grid of ``cell``-pixel cells (so that grids drawn side by side
+    keep their sizes in proportion); NaN cells and cells where ``pad`` is True are left white and
+    labelled ``missing``; each box is outlined on its outer edges."""
     v = np.array(values, dtype=np.float64)
     if pad is not None:
         v[np.asarray(pad, dtype=bool)] = np.nan
     rows, cols = v.shape
-    rgb = _colors(v, cmap, symmetric)
+    rgb = _colors(v, cmap, symmetric, vmin, vmax)
     font = 15 if cols <= 4 else 12
     cells = []
     for r in range(rows):
@@ -67,14 +83,15 @@ def grid_html(
                 red, green, blue = (int(x) for x in rgb[r, c])
                 ink = "#fff" if 0.299 * red + 0.587 * green + 0.114 * blue < 140 else "#222"
                 style = f"background:rgb({red},{green},{blue});color:{ink}"
-                label = escape(fmt.format(v[r, c]))
+                label = escape(cell_label(fmt, v[r, c]))
             cells.append(f'<div style="{style};box-shadow:{",".join(shadows)};{CELL}">{label}</div>')
-    # titles keep room for two lines, so that grids side by side stay level when one title wraps
+    # titles keep room for two lines, so that grids side by side stay level when one title wraps; a
+    # title may be wider than its grid (a 1×1 grid is one cell wide)
     heading = f'<div style="{TITLE}">{escape(title)}</div>' if title else ""
+    grid = f"max-width:{cols * cell}px;display:grid;grid-template-columns:repeat({cols},1fr)"
     return (
-        f'<div style="max-width:{cols * cell}px;font-size:{font}px;font-variant-numeric:tabular-nums">'
-        f'{heading}<div style="display:grid;grid-template-columns:repeat({cols},1fr)">{"".join(cells)}'
-        f"</div></div>"
+        f'<div style="font-size:{font}px;font-variant-numeric:tabular-nums">'
+        f'{heading}<div style="{grid}">{"".join(cells)}</div></div>'
     )
 
 

@@ -13,7 +13,7 @@ import streamlit as st
 from lessons import Lesson
 from ui.cached import lab as cached
 from ui.charts.layout import figure
-from ui.charts.palette import NORMAL, ODD
+from ui.charts.palette import HIGHLIGHT, NEUTRAL, NORMAL, ODD
 from vision_core.embeddings.gallery import GalleryItem
 from vision_core.embeddings.neighbours import Neighbour
 from vision_core.embeddings.outliers import OutlierReport
@@ -45,9 +45,11 @@ def neighbour_thumbs(
     thumbs(items, [h.index for h in hits], captions, cols=cols, side=side)
 
 
-def hover_names(items: Sequence[GalleryItem]) -> list[str]:
-    """``name — label`` of every photo: what a map shows under the pointer."""
-    return [f"{it.name} — {it.label}" for it in items]
+def hover_names(items: Sequence[GalleryItem], groups: Sequence[str] = ()) -> list[str]:
+    """``name — label`` of every photo (``· group`` after it, when given): what a map shows
+    under the pointer."""
+    names = [f"{it.name} — {it.label}" for it in items]
+    return [f"{n} · {g}" for n, g in zip(names, groups, strict=True)] if groups else names
 
 
 def photo_names(items: Sequence[GalleryItem], order: Sequence[int]) -> list[str]:
@@ -55,8 +57,33 @@ def photo_names(items: Sequence[GalleryItem], order: Sequence[int]) -> list[str]
     return [f"{items[i].label} · {items[i].name}" for i in order]
 
 
-def vectors_heatmap(values: np.ndarray, rows: Sequence[str], x_title: str) -> go.Figure:
-    """The gallery's vectors, one row a photo (``values``: (N, shown numbers))."""
+def _separators(groups: Sequence[tuple[str, int, int]], n: int, *, columns: bool) -> list[dict]:
+    """A line between every two label groups of a matrix's rows (and columns, when ``columns``),
+    in the rows' serial numbers (a category axis counts its rows from 0)."""
+    line = {"color": "white", "width": 1.5}
+    shapes = []
+    for _, start, _ in groups[1:]:
+        y = start - 0.5
+        shapes.append({"type": "line", "x0": 0, "x1": 1, "xref": "paper", "y0": y, "y1": y, "line": line})
+        if columns:
+            shapes.append({"type": "line", "y0": 0, "y1": 1, "yref": "paper", "x0": y, "x1": y, "line": line})
+    return shapes
+
+
+def _row_ticks(rows: Sequence[str], groups: Sequence[tuple[str, int, int]]) -> dict:
+    """Every row named, up to :data:`NAMED_ROWS` rows; past that, each label named once, at the
+    middle row of its group."""
+    if len(rows) <= NAMED_ROWS:
+        return {"showticklabels": True}
+    middle = [rows[(start + end - 1) // 2] for _, start, end in groups]
+    return {"tickmode": "array", "tickvals": middle, "ticktext": [g[0] for g in groups]}
+
+
+def vectors_heatmap(
+    values: np.ndarray, rows: Sequence[str], groups: Sequence[tuple[str, int, int]], x_title: str
+) -> go.Figure:
+    """The gallery's vectors, one row a photo (``values``: (N, shown numbers)), rows in label
+    ``groups`` (:func:`neighbours.label_groups`) with a line between every two labels."""
     n = len(rows)
     heat = {
         "type": "heatmap",
@@ -69,30 +96,68 @@ def vectors_heatmap(values: np.ndarray, rows: Sequence[str], x_title: str) -> go
     return figure(
         [heat],
         min(700, 140 + 9 * n),
-        yaxis={"showticklabels": n <= NAMED_ROWS, "autorange": "reversed"},
+        yaxis={"autorange": "reversed", **_row_ticks(rows, groups)},
         xaxis={"title": {"text": x_title}},
+        shapes=_separators(groups, n, columns=False),
     )
 
 
-def similarity_matrix(sims: np.ndarray, names: Sequence[str]) -> go.Figure:
-    """Every photo's cosine similarity with every other, red for alike, blue for opposite."""
+def similarity_matrix(
+    sims: np.ndarray,
+    names: Sequence[str],
+    groups: Sequence[tuple[str, int, int]],
+    scale: tuple[float, float],
+    scale_title: str,
+) -> go.Figure:
+    """Every photo's cosine similarity with every other, coloured over ``scale`` (the lowest and
+    highest similarity of two different photos, :func:`neighbours.off_diagonal_range`) with a
+    colour bar, a line between every two label groups."""
     n = len(names)
     heat = {
         "type": "heatmap",
         "z": sims,
         "x": list(names),
         "y": list(names),
-        "colorscale": "RdBu_r",
-        "zmid": 0,
-        "zmin": -1,
-        "zmax": 1,
+        "colorscale": "Viridis",
+        "zmin": scale[0],
+        "zmax": scale[1],
+        "colorbar": {"title": {"text": scale_title}, "thickness": 12},
         "hovertemplate": "%{y}<br>%{x}<br>cos = %{z:.3f}<extra></extra>",
     }
     return figure(
         [heat],
         min(760, 200 + 8 * n),
         xaxis={"showticklabels": False},
-        yaxis={"showticklabels": n <= NAMED_ROWS, "autorange": "reversed"},
+        yaxis={"autorange": "reversed", **_row_ticks(names, groups)},
+        shapes=_separators(groups, n, columns=True),
+    )
+
+
+def seed_bars(
+    purity: np.ndarray,
+    seeds: Sequence[int],
+    chosen: int,
+    names: Sequence[str],
+    shown: Sequence[str],
+    y_title: str,
+) -> go.Figure:
+    """Each k-means seed's purity as a bar (``names``: the bars' names, ``shown``: each purity as
+    the page formats it), the seed shown on the page in the highlight colour."""
+    colours = [HIGHLIGHT if s == chosen else NEUTRAL for s in seeds]
+    bar = {
+        "type": "bar",
+        "x": list(names),
+        "y": purity,
+        "marker": {"color": colours},
+        "text": list(shown),
+        "textposition": "outside",
+        "hovertemplate": "%{x}: %{text}<extra></extra>",
+    }
+    lo = float(np.min(purity))
+    return figure(
+        [bar],
+        260,
+        yaxis={"title": {"text": y_title}, "range": [max(0.0, lo - 0.15), 1.05], "tickformat": ".0%"},
     )
 
 

@@ -6,9 +6,14 @@ Figures are built in one go from plain dicts: Plotly validates each ``update_*``
 
 from __future__ import annotations
 
+import base64
+import io
+import os
 from collections.abc import Sequence
 
+import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 from ui import presenter
 
@@ -16,9 +21,46 @@ from ui import presenter
 CellBox = tuple[int, int, int, int, str]
 
 
+def image_trace(image: np.ndarray) -> dict:
+    """An RGB picture (H×W×3 uint8) as a Plotly image trace that carries a PNG, not the numbers:
+    a 448×448 map is some 20 kB instead of 800 kB of pixel values, which the browser would parse
+    and paint value by value.  Axes and cells are those of ``z`` (one unit a pixel, from 0)."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buffer, "PNG")
+    source = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return {"type": "image", "source": source, "hoverinfo": "skip"}
+
+
+CHECK = "PYTEST_CURRENT_TEST" in os.environ  # tests check every figure; a served app trusts its own
+
+
+class Built(go.Figure):
+    """A figure spec that ``st.plotly_chart`` sends as it is. Given a dict, Streamlit has Plotly
+    check every property of it on every run (0.6 s per run for the convolution page's 64-frame
+    play-back, 30 ms for a clickable map with hover values); given a figure, it only asks for its
+    dict. Our specs are dicts made by this package and checked by every test run (:data:`CHECK`),
+    so the served app skips the check. Nothing but :meth:`to_dict` is used."""
+
+    def __init__(self, spec: dict) -> None:  # no BaseFigure state: Streamlit only calls to_dict
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+
+def built(fig: go.Figure | dict) -> go.Figure:
+    """``fig`` ready for ``st.plotly_chart``: a dict wrapped as :class:`Built` (checked first when
+    the tests run), a figure as it is."""
+    if isinstance(fig, go.Figure):
+        return fig
+    if CHECK:
+        go.Figure(fig)  # raises on a property Plotly does not know
+    return Built(fig)
+
+
 def draw(container, fig: go.Figure | dict, key: str) -> None:
     """Show a figure without Plotly's tool bar (these pictures are for looking, not zooming)."""
-    container.plotly_chart(presenter.figure(fig), key=key, config={"displayModeBar": False})
+    container.plotly_chart(presenter.figure(built(fig)), key=key, config={"displayModeBar": False})
 
 
 def layout(height: int, title: str | None = None, **more) -> dict:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.charts.layout import CellBox, image_layout
+from ui.charts.layout import CellBox, image_layout, image_trace
 from ui.charts.layout import boxes as cell_boxes
 from vision_core import figures
 from vision_core.transformer import attention
@@ -55,13 +55,27 @@ def picture(
             "yaxis": {"range": [hi + 2, lo - 2], "autorange": False},
         }
     layout = image_layout(height, title, cell_boxes(boxes, scale), **axes)
-    return go.Figure({"data": [{"type": "image", "z": image, "hoverinfo": "skip"}], "layout": layout})
+    return go.Figure({"data": [image_trace(image)], "layout": layout})
 
 
-def over_photo(pixels: np.ndarray, grid_map: np.ndarray, alpha: float = 0.6) -> np.ndarray:
-    """A patch-grid map laid over the photo, each patch one crisp colour square."""
+OVERLAY_ALPHA = 0.75  # how much colour covers the photo where a map is at its highest
+
+
+def over_photo(pixels: np.ndarray, grid_map: np.ndarray, alpha: float = OVERLAY_ALPHA) -> np.ndarray:
+    """A patch-grid map laid over the photo, each patch one crisp colour square, blended in
+    proportion to its value (the photo shows through where the map is at its lowest)."""
     h, w = pixels.shape[:2]
     rows, cols = grid_map.shape
     if h % rows == 0 and w % cols == 0:  # the usual case: colour the grid, not every pixel
         return figures.overlay_grid(pixels, grid_map, alpha=alpha)
     return figures.overlay(pixels, attention.upsample(grid_map, (h, w), mode="nearest"), alpha=alpha)
+
+
+def over_photo_key() -> np.ndarray:
+    """The colour key of :func:`over_photo`: a map's lowest value (left) to its highest (right)."""
+    return figures.overlay_key(alpha=OVERLAY_ALPHA)
+
+
+def value_range(grid_map: np.ndarray) -> tuple[float, float]:
+    """The lowest and highest value of a drawn map: the two ends of its colour key."""
+    return float(np.min(grid_map)), float(np.max(grid_map))

@@ -1,18 +1,21 @@
-"""The embedding lab's maps: photos as points in 2-D or 3-D, one colour per group, the chosen photo
-ringed with lines to its nearest neighbours, a new photo placed as a star."""
+"""The embedding lab's maps: photos as points in 2-D or 3-D, one colour (and shape) per group, the
+chosen photo ringed with lines to its nearest neighbours, a new photo placed as a star, clusters
+outlined."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
 from ui import presenter
-from ui.charts.palette import HIGHLIGHT, PLACED, label_colours
+from ui.charts.palette import HIGHLIGHT, OUTLINE, PLACED, label_styles
 
 MAX_LEGEND = 30  # groups a map's legend lists
+# the label shapes a 3-D map can draw (plotly's scatter3d has fewer symbols)
+SYMBOLS_3D = {"triangle-up": "cross", "triangle-down": "circle-open"}
 
 
 def scatter(
@@ -21,18 +24,49 @@ def scatter(
     hover: Sequence[str],
     *,
     key: str,
+    clickable: bool = True,
+    **figure_options,
+) -> int | None:
+    """Draw :func:`scatter_figure`; return the index of a photo clicked on this run (2-D only;
+    plotly reports no clicks in 3-D)."""
+    dims = coords.shape[1]
+    fig = scatter_figure(coords, groups, hover, **figure_options)
+    if not clickable or dims == 3:
+        st.plotly_chart(fig, key=key, config={"displayModeBar": dims == 3})
+        return None
+    event = st.plotly_chart(
+        fig,
+        key=key,
+        on_select="rerun",
+        selection_mode="points",
+        config={"displayModeBar": False, "scrollZoom": True},
+    )
+    for point in event["selection"]["points"] if event else []:
+        data = point.get("customdata")
+        if data is not None:
+            return int(data[0] if isinstance(data, (list, tuple)) else data)
+    return None
+
+
+def scatter_figure(
+    coords: np.ndarray,
+    groups: Sequence[str],
+    hover: Sequence[str],
+    *,
     selected: int | None = None,
     links: Sequence[int] = (),
     placed: np.ndarray | None = None,
     placed_name: str = "",
+    outlines: Mapping[str, np.ndarray] | None = None,
+    outline_name: str = "",
     height: int = 520,
     title: str | None = None,
-    clickable: bool = True,
     legend: bool = True,
-) -> int | None:
-    """A 2-D or 3-D scatter of the photos, one colour per group; the selected photo ringed, lines
-    to ``links`` (its nearest neighbours in the embedding), a star at ``placed``.  Returns the
-    index of a photo clicked on this run (2-D only; plotly reports no clicks in 3-D)."""
+) -> go.Figure:
+    """A 2-D or 3-D scatter of the photos, one colour (and past ten groups, one shape) per group,
+    the legend in natural order; the selected photo ringed, lines to ``links`` (its nearest
+    neighbours in the embedding), a star at ``placed``; on a 2-D map, ``outlines`` (name → closed
+    polygon) drawn around the photos they hold, named in the legend as ``outline_name``."""
     dims = coords.shape[1]
     kind = "scatter3d" if dims == 3 else "scatter"
 
@@ -43,14 +77,38 @@ def scatter(
     # update_* calls are each validated on their own, several times slower)
     data: list[dict] = []
     groups = list(groups)
-    palette = label_colours(groups)
+    palette = label_styles(groups)
     idx = np.arange(len(coords))
-    for g, colour in palette.items():
+    for n, (name, outline) in enumerate((outlines or {}).items() if dims == 2 else ()):
+        data.append(
+            {
+                "type": "scatter",
+                "x": outline[:, 0],
+                "y": outline[:, 1],
+                "mode": "lines+text",
+                "line": {"color": OUTLINE, "width": 1.5},
+                "fill": "toself",
+                "fillcolor": "rgba(0,0,0,0.04)",
+                # the cluster's name once, at its outline's top point
+                "text": [name if i == int(np.argmax(outline[:, 1])) else "" for i in range(len(outline))],
+                "textposition": "top center",
+                "name": outline_name,
+                "legendgroup": "outlines",
+                "showlegend": n == 0,
+                "hoverinfo": "skip",
+            }
+        )
+    for g, style in palette.items():
         members = idx[np.array([x == g for x in groups])]
         marker = (
-            {"size": 4, "color": colour}
+            {"size": 4, "color": style.colour, "symbol": SYMBOLS_3D.get(style.symbol, style.symbol)}
             if dims == 3
-            else {"size": 9, "color": colour, "line": {"width": 0.5, "color": "white"}}
+            else {
+                "size": 9,
+                "color": style.colour,
+                "symbol": style.symbol,
+                "line": {"width": 0.5, "color": "white"},
+            }
         )
         data.append(
             {
@@ -106,19 +164,4 @@ def scatter(
         layout.update(dragmode="pan", xaxis=plain_axis, yaxis=plain_axis)
     else:
         layout["scene"] = {f"{a}axis": {"showticklabels": False, "title": {"text": ""}} for a in "xyz"}
-    fig = presenter.figure(go.Figure({"data": data, "layout": layout}))
-    if not clickable or dims == 3:
-        st.plotly_chart(fig, key=key, config={"displayModeBar": dims == 3})
-        return None
-    event = st.plotly_chart(
-        fig,
-        key=key,
-        on_select="rerun",
-        selection_mode="points",
-        config={"displayModeBar": False, "scrollZoom": True},
-    )
-    for point in event["selection"]["points"] if event else []:
-        data = point.get("customdata")
-        if data is not None:
-            return int(data[0] if isinstance(data, (list, tuple)) else data)
-    return None
+    return presenter.figure(go.Figure({"data": data, "layout": layout}))

@@ -8,6 +8,7 @@ import streamlit as st
 
 from lessons import Lesson
 from ui.cached import transformer as cached
+from ui.charts.attention import colour_key
 from ui.charts.overlays import over_photo
 from ui.session import Subject
 from ui.widgets import question
@@ -18,8 +19,11 @@ from vision_core.transformer import attention, tokens
 FUSIONS = ("mean", "min", "max")
 
 
-def rollout_column(column, text: Lesson, subject: Subject, layers: int, pixels: np.ndarray) -> None:
-    """Attention rollout through all ``layers`` blocks, in ``column``."""
+def rollout_column(
+    column, text: Lesson, subject: Subject, layers: int, pixels: np.ndarray, key_words=None
+) -> None:
+    """Attention rollout through all ``layers`` blocks, in ``column``; under the picture its colour
+    key when ``key_words`` (map → the key's words) is given."""
     with column:
         st.subheader(text("rollout"))
         picture = st.empty()  # the controls sit under the picture, so that the three pictures line up
@@ -33,7 +37,10 @@ def rollout_column(column, text: Lesson, subject: Subject, layers: int, pixels: 
             text("discard_label"), 0.0, 0.95, 0.0, 0.05, key="tr_attention_discard", help=text("discard_help")
         )
         roll = cached.rollout_map(subject, fusion, float(discard))
-        picture.image(over_photo(pixels, roll), width="stretch")
+        with picture.container():
+            st.image(over_photo(pixels, roll), width="stretch")
+            if key_words is not None:
+                colour_key(st, key_words(roll))
         how = {"layers": layers, "fusion": text(f"fusion_{fusion}"), "discard": discard}
         st.caption(spread_caption(text, "rollout_caption", roll, **how))
 

@@ -24,6 +24,7 @@ from ui.widgets.header import top_of_page
 from vision_core.engine import encoders, weights
 from vision_core.engine.models import img_focus
 from vision_core.engine.weights_status import WeightsStatus, status
+from vision_core.predictions import class_names
 
 KEEP_ASPECT = "tr_keep_aspect"  # the learner's choice, carried from page to page
 
@@ -110,6 +111,20 @@ def state_sentence(s: WeightsStatus) -> str:
     else:
         key = f"state_{s.state}"
     return words(key, **_values(s, words))
+
+
+def summary(name: str, lang: str | None = None) -> str:
+    """The sidebar's line about ``name`` in the learner's language (``summary_<name>``), its numbers
+    read off the architecture (:func:`vision_core.engine.encoders.shape`), and for an ImageNet head,
+    that its class names are the data set's own English labels."""
+    e, s, words = encoders.get(name), encoders.shape(name), _words(lang)
+    line = words(
+        f"summary_{name}", blocks=s.blocks, heads=s.heads or 0, dim=s.dim, patch=s.patch or 0,
+        side=s.side, tokens=s.tokens or 0, version=img_focus.VERSION,
+    )  # fmt: skip
+    if e.labels == "imagenet-1k":
+        line += " " + words("labels_imagenet", classes=len(class_names(e.labels)))
+    return line
 
 
 def provenance(name: str) -> str:

@@ -44,6 +44,9 @@ def through_app() -> None:
         st.rerun()
 
 
+# a formula on a line of its own is read from the back of a room: about 30 px at 1920×1080
+FORMULA_CSS = "<style>.katex-display > .katex { font-size: 1.6em; }</style>"
+
 _top = threading.local()  # this script run's slot under the page title (scripts run one per thread)
 
 
@@ -58,6 +61,7 @@ def page_header(page_id: str, *, intro: bool = True) -> Lesson:
     through_app()
     text = lesson(page_id, session.lang())
     st.title(text("title"))
+    st.html(FORMULA_CSS)
     _top.slot = st.container()
     photo_error_banner()
     presenter.after_title()  # in presenter mode, the introduction is step 0

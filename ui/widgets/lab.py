@@ -94,6 +94,7 @@ def spec_picker() -> gallery.GallerySpec:
         default=[i for i in spec.sample_ids if i in titles],
         format_func=titles.get,
         key="lab_samples",
+        placeholder=text("samples_placeholder"),
     )
     variants = mid.number_input(text("variants_label"), 0, 8, spec.variants, key="lab_variants")
     kinds = right.multiselect(
@@ -102,6 +103,7 @@ def spec_picker() -> gallery.GallerySpec:
         default=list(spec.kinds),
         format_func=kind_names.get,
         key=f"lab_kinds_{session.lang()}",
+        placeholder=text("kinds_placeholder"),
     )
     by_names = {"photo": text("label_by_photo"), "kind": text("label_by_kind")}
     label_by = session.remembered_choice(

@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from ui import presenter
+from ui.charts.layout import built, image_trace
 from ui.charts.palette import HIGHLIGHT
 from vision_core.embeddings.gallery import GalleryItem
 
 RING_PX = 18  # the selected cell's ring on a fine map, in screen pixels
+BOX_LINES = ({"color": "white", "width": 7}, {"color": HIGHLIGHT, "width": 4})  # the chosen cell's box
 
 
 def clickable_map(
@@ -25,6 +26,8 @@ def clickable_map(
     colorscale: str = "gray",
     height: int = 420,
     title: str | None = None,
+    hover: tuple[np.ndarray, str] | None = None,
+    layout_extra: dict | None = None,
 ) -> tuple[int, int] | None:
     """Draw ``image`` (H×W values or H×W×3 uint8) with an invisible point on each of ``grid``'s
     cells; return the (row, col) the learner clicked on this run, else None.
@@ -34,11 +37,15 @@ def clickable_map(
     that distance the nearest centre is the centre of the cell under the pointer: the whole cell
     takes the click, corners included. The selected cell gets a box, and on a fine map (cells a few
     screen pixels wide) a ring around it that stays visible.
+
+    ``hover`` = (rows·cols × n values, template): more numbers for each cell's hover label, after its
+    row and column (``customdata[2]`` on); ``layout_extra`` adds to the figure's layout (its
+    number separators, say).
     """
     rows, cols = grid
     h, w = image.shape[:2]
     if image.ndim == 3:
-        base = {"type": "image", "z": image, "hoverinfo": "skip"}
+        base = image_trace(image)  # a PNG: the browser draws it at once
     else:
         base = {
             "type": "heatmap",
@@ -51,14 +58,18 @@ def clickable_map(
         (np.arange(rows) + 0.5) * h / rows - 0.5, (np.arange(cols) + 0.5) * w / cols - 0.5, indexing="ij"
     )
     rr, cc = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+    customdata = np.stack([rr.ravel(), cc.ravel()], axis=1)
+    template = "row %{customdata[0]}, col %{customdata[1]}<extra></extra>"
+    if hover is not None:
+        customdata, template = np.concatenate([customdata, hover[0]], axis=1, dtype=np.float32), hover[1]
     points = {
         "type": "scattergl",
         "x": cx.ravel(),
         "y": cy.ravel(),
         "mode": "markers",
         "marker": {"size": max(4, min(30, int(600 / max(rows, cols)))), "opacity": 0.01, "color": "white"},
-        "customdata": np.stack([rr.ravel(), cc.ravel()], axis=1),  # for the hover label only
-        "hovertemplate": "row %{customdata[0]}, col %{customdata[1]}<extra></extra>",
+        "customdata": customdata,  # for the hover label only
+        "hovertemplate": template,
     }
     shapes = []
     cell_px = height / max(rows, cols)  # about how wide a cell is drawn (the map is height tall)
@@ -70,18 +81,12 @@ def clickable_map(
         shapes.append(
             {"type": "circle", "x0": x - half, "x1": x + half, "y0": y - half, "y1": y + half, "line": ring}
         )
-    if selected is not None:
+    if selected is not None:  # a white halo under a thick box: it stands out on dark and light photos
         r, c = selected
-        shapes.append(
-            {
-                "type": "rect",
-                "x0": c * w / cols - 0.5,
-                "x1": (c + 1) * w / cols - 0.5,
-                "y0": r * h / rows - 0.5,
-                "y1": (r + 1) * h / rows - 0.5,
-                "line": {"color": HIGHLIGHT, "width": 2},
-            }
-        )
+        box = {"x0": c * w / cols - 0.5, "x1": (c + 1) * w / cols - 0.5}
+        box |= {"y0": r * h / rows - 0.5, "y1": (r + 1) * h / rows - 0.5}
+        for line in BOX_LINES:
+            shapes.append({"type": "rect", **box, "line": line})
     layout = {  # one dict: Plotly validates each update_* call on its own, slowly
         "xaxis": {"visible": False},
         "yaxis": {"autorange": "reversed", "scaleanchor": "x", "visible": False},
@@ -94,8 +99,9 @@ def clickable_map(
         "hoverdistance": -1,  # no limit: a click anywhere in a cell picks that cell's centre point
         "showlegend": False,
         "shapes": shapes,
+        **(layout_extra or {}),
     }
-    fig = presenter.figure(go.Figure({"data": [base, points], "layout": layout}))
+    fig = presenter.figure(built({"data": [base, points], "layout": layout}))
     event = st.plotly_chart(
         fig, key=key, on_select="rerun", selection_mode="points", config={"displayModeBar": False}
     )

@@ -13,9 +13,8 @@ import streamlit as st
 from lessons import LANGUAGES, lesson
 from ui import presenter, session
 from ui.cached import core
-from ui.widgets.encoder import picker_label, provenance, weights_state
+from ui.widgets.encoder import picker_label, provenance, summary, weights_state
 from ui.widgets.photo_source import photo_source
-from vision_core.engine import encoders
 
 
 def render(section: str) -> None:
@@ -56,6 +55,6 @@ def _encoder_picker(section: str, text) -> None:
         label=text("model_label"),
         format_func=functools.partial(picker_label, lang=session.lang()),  # bound: a test formats it too
     )
-    st.caption(encoders.get(name).summary)
+    st.caption(summary(name))
     st.caption(provenance(name))
     weights_state(name, key=f"download_{name}")

@@ -7,7 +7,10 @@
   zero, the share it capped, and the range before and after.
 * :func:`balanced_channel` — the channel whose values are closest to half zeroed, a good one to
   look at first.
-* :func:`histogram` — how the values before the activation are spread.
+* :func:`histogram` — how the values before the activation are spread; :func:`nice_ticks` for its
+  count axis.
+* :func:`colour_bound` — a colour scale's end that one outlier cannot set; :data:`COMPARE_RANGE`,
+  the inputs over which the functions are compared.
 """
 
 from __future__ import annotations
@@ -158,6 +161,33 @@ def curve_range(
     lo, hi = min(float(v.min()), must_include[0]), max(float(v.max()), must_include[1])
     pad = margin * (hi - lo)
     return lo - pad, hi + pad
+
+
+# the functions differ from one another between -RELU6_CAP and the cap: below about -6 GELU and SiLU
+# are practically 0 like ReLU, and above the cap only ReLU6 stays flat
+COMPARE_RANGE = (-RELU6_CAP, RELU6_CAP + 1.0)
+# a map's colour scale reaches this percentile of its |values|: one outlier does not wash it out
+ROBUST_PERCENTILE = 99.0
+
+
+def colour_bound(values: np.ndarray, percentile: float = ROBUST_PERCENTILE) -> float:
+    """The symmetric colour scale's end for a map: the ``percentile`` of its |values| (values
+    beyond it are drawn in the scale's full colour), or their maximum when that percentile is 0."""
+    v = np.abs(np.asarray(values, dtype=np.float64)).ravel()
+    if not v.size:
+        return 1.0
+    bound = float(np.percentile(v, percentile, method="higher"))  # at least that share lies within
+    return bound if bound > 0 else float(v.max()) or 1.0
+
+
+def nice_ticks(top: float, count: int = 5) -> list[float]:
+    """Ticks from 0 to at least ``top`` at a round step (1, 2 or 5 × 10ⁿ), about ``count`` of them."""
+    if top <= 0:
+        return [0.0]
+    raw = top / max(count - 1, 1)
+    power = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return [float(step * i) for i in range(int(np.ceil(top / step - 1e-9)) + 1)]
 
 
 def histogram(values: np.ndarray, bins: int = 60) -> tuple[np.ndarray, np.ndarray, float]:

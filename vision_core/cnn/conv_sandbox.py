@@ -9,11 +9,14 @@ convolution whose kernel size, stride, padding and dilation the learner sets.
 * :func:`footprint_picture` — the padded input with the cells one output value reads.
 * :func:`padding_cells`, :func:`channel_sums` — reading a real layer's :class:`ConvBreakdown`.
 * :func:`sum_terms` — a sum written out term by term, negative terms in brackets.
+* :func:`rounded_to_sum` — terms rounded so that, as shown, they add up to the shown total;
+  :func:`shown_breakdown` — a real layer's value taken apart that way.
 * :func:`filters_picture`, :func:`maps_picture` — a layer's filters and feature maps, one marked.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -215,13 +218,72 @@ def sum_terms(
     """``values`` written as a sum, ``1 + (−2) + 3``; with ``names`` each term is ``name value``.
 
     ``fmt`` is a format string or a function that writes one number (a lesson's ``num``, so that
-    Russian gets its decimal comma); a negative zero is written as 0, never "(-0)"."""
+    Russian gets its decimal comma).  A term is bracketed when it is written with a minus; a zero,
+    or a number that rounds to zero, is written without one ("0", never "-0" or "(-0.000)")."""
     show = fmt if callable(fmt) else fmt.format
     labels = [f"{n} " for n in names] if names is not None else [""] * len(values)
-    terms = [float(v) + 0.0 for v in values]  # + 0.0 turns -0.0 into 0.0
-    return " + ".join(
-        f"{label}({show(v)})" if v < 0 else f"{label}{show(v)}"
-        for label, v in zip(labels, terms, strict=True)
+    shown = [unsigned_zero(show(float(v) + 0.0)) for v in values]  # + 0.0 turns -0.0 into 0.0
+    bracketed = [f"({s})" if s.startswith("-") else s for s in shown]
+    return " + ".join(f"{label}{s}" for label, s in zip(labels, bracketed, strict=True))
+
+
+def unsigned_zero(shown: str) -> str:
+    """ "-0", "-0.000", "-0,00" → the same without the minus; any other number as it is."""
+    return shown[1:] if re.fullmatch(r"-[0.,\u202f]+(e[+-]?\d+)?%?", shown) else shown
+
+
+def rounded_to_sum(values: Sequence[float] | np.ndarray, total: float, decimals: int) -> np.ndarray:
+    """``values`` rounded to ``decimals`` places so that, as written, they add up exactly to
+    ``total`` rounded to the same places (the largest-remainder method): a learner adding the shown
+    terms gets the shown total.  Where plain rounding would not add up, the terms closest to a
+    rounding boundary move one unit in the last place; the others keep their plain rounding, and
+    a term that needs no rounding (a 0 on padding) never moves."""
+    x = np.asarray(values, dtype=np.float64)
+    scale = 10.0**decimals
+    scaled = x.ravel() * scale
+    units = np.round(scaled)
+    short = int(np.round(float(total) * scale)) - int(units.sum())
+    movable = np.flatnonzero(units != scaled)
+    movable = movable if movable.size else np.arange(units.size)
+    if short and movable.size:
+        off = (units - scaled)[movable] * np.sign(short)  # most negative: moved furthest the other way
+        order = movable[np.argsort(off, kind="stable")]
+        for i in range(abs(short)):
+            units[order[i % order.size]] += np.sign(short)
+    return (units / scale).reshape(x.shape)
+
+
+SHOWN_DECIMALS = 3  # the decimals a real convolution's value is taken apart with
+
+
+@dataclass(frozen=True)
+class ShownBreakdown:
+    """A :class:`ConvBreakdown` as written on the page, every number at ``decimals`` places, so
+    that each channel's shown products add up to its shown sum, and the shown sums and bias to the
+    shown value (see :func:`rounded_to_sum`)."""
+
+    decimals: int
+    patch: np.ndarray  # (C, k, k), plain rounding
+    kernel: np.ndarray  # (C, k, k), plain rounding
+    products: np.ndarray  # (C, k, k), adding up to ``sums``
+    sums: np.ndarray  # (C,)
+    bias: float
+    value: float
+
+
+def shown_breakdown(b: ConvBreakdown, decimals: int = SHOWN_DECIMALS) -> ShownBreakdown:
+    """The numbers of ``b`` to write, rounded so that every sum on the page can be re-checked."""
+    sums = channel_sums(b)
+    *shown_sums, bias = rounded_to_sum([*sums, b.bias], b.value, decimals)
+    products = np.stack([rounded_to_sum(p, s, decimals) for p, s in zip(b.products, shown_sums, strict=True)])
+    return ShownBreakdown(
+        decimals,
+        np.round(b.patch, decimals),
+        np.round(b.kernel, decimals),
+        products,
+        np.array(shown_sums),
+        float(bias),
+        float(np.round(b.value, decimals)),
     )
 
 

