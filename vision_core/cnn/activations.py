@@ -45,7 +45,7 @@ CAPS: dict[str, float | None] = {
 
 def apply(name: str, values: np.ndarray, *, slope: float = LEAKY_SLOPE) -> np.ndarray:
     """``name`` applied element by element, in float32 as the networks compute it."""
-    x = torch.as_tensor(np.asarray(values, dtype=np.float32))
+    x = torch.from_numpy(np.array(values, dtype=np.float32))  # a copy: traces' arrays are read-only
     if name == "relu":
         y = torch.relu(x)
     elif name == "relu6":
