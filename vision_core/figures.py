@@ -37,10 +37,26 @@ def normalize(
     return np.clip((v - lo) / (hi - lo), 0, 1) if hi > lo else np.zeros_like(v)
 
 
+@cache
+def _rgb_table(name: str) -> np.ndarray:
+    """Colour map ``name``'s table as uint8 RGB rows, one per entry."""
+    cmap = colour_map(name)
+    return (cmap(np.arange(cmap.N))[:, :3] * 255).round().astype(np.uint8)
+
+
+def _through(name: str, unit: np.ndarray) -> np.ndarray:
+    """Values in [0, 1] (no NaN) as uint8 RGB through colour map ``name``: the entry matplotlib
+    picks (``floor(x·N)``, 1 → the last, outside [0, 1] → the ends), read from the table at once
+    instead of through matplotlib's float pipeline (a tenth of the time for a 32-map mosaic)."""
+    table = _rgb_table(name)
+    n = len(table)
+    index = np.clip(np.floor(np.asarray(unit, dtype=np.float64) * n), 0, n - 1).astype(np.intp)
+    return table[index]
+
+
 def colorize(values: np.ndarray, cmap: str = "viridis", **norm) -> np.ndarray:
     """A 2-D array as an RGB uint8 picture through a matplotlib colour map."""
-    rgba = colour_map(cmap)(normalize(values, **norm))
-    return (rgba[..., :3] * 255).round().astype(np.uint8)
+    return _through(cmap, normalize(values, **norm))
 
 
 def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
@@ -70,7 +86,7 @@ def colorize_mosaic(
 ) -> np.ndarray:
     """Colour a mosaic already in [0, 1]; NaN padding becomes ``background``."""
     nan = np.isnan(mosaic_values)
-    rgb = (colour_map(cmap)(np.nan_to_num(mosaic_values))[..., :3] * 255).round().astype(np.uint8)
+    rgb = _through(cmap, np.nan_to_num(mosaic_values))
     rgb[nan] = background
     return rgb
 

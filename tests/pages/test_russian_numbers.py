@@ -51,3 +51,15 @@ def test_the_checker_finds_clumsy_workarounds_and_english():
 @pytest.mark.parametrize("page_file", [p.file for p in PAGES])
 def test_every_page_writes_russian_numbers_the_russian_way(page_file):
     assert_russian(open_page(page_file, lang="ru"))
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_figures_write_their_numbers_in_the_pages_language(lang):
+    """Plotly's ticks, colour bars and hover labels: "0,25" on Russian pages (layout.separators)."""
+    import json
+
+    at = open_page("pages/cnn_deeper.py", lang=lang)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert charts
+    marks = {c["layout"].get("separators") for c in charts}
+    assert marks == ({",\u202f"} if lang == "ru" else {None})

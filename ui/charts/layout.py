@@ -48,11 +48,28 @@ class Built(go.Figure):
         return self._spec
 
 
+SEPARATORS = {"ru": ",\u202f"}  # Plotly's decimal and thousands marks, as the lessons write numbers
+
+
+def separators() -> dict:
+    """The layout entry that makes Plotly write numbers (ticks, colour bars, hover labels) the way
+    the page's language does: "0,25" and "1 280" on Russian pages."""
+    from ui import session
+
+    lang = session.lang()
+    return {"separators": SEPARATORS[lang]} if lang in SEPARATORS else {}
+
+
 def built(fig: go.Figure | dict) -> go.Figure:
     """``fig`` ready for ``st.plotly_chart``: a dict wrapped as :class:`Built` (checked first when
-    the tests run), a figure as it is."""
+    the tests run) and written in the page's language (:func:`separators`), a figure as it is."""
+    marks = separators()
     if isinstance(fig, go.Figure):
-        return fig
+        if not marks or isinstance(fig, Built) or fig.layout.separators is not None:
+            return fig
+        fig = fig.to_dict()  # a copy: the figure itself may be cached, and shared by languages
+    if marks and "separators" not in fig.get("layout", {}):
+        fig = {**fig, "layout": {**fig.get("layout", {}), **marks}}
     if CHECK:
         go.Figure(fig)  # raises on a property Plotly does not know
     return Built(fig)

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import presenter
+from ui.charts.layout import separators
 from ui.charts.palette import HIGHLIGHT, OUTLINE, PLACED, label_styles
 
 MAX_LEGEND = 30  # groups a map's legend lists
@@ -159,6 +160,7 @@ def scatter_figure(
         "showlegend": legend and len(palette) <= MAX_LEGEND,
         "legend": {"itemsizing": "constant", "orientation": "h", "yanchor": "top", "y": -0.02, "x": 0},
         "clickmode": "event+select",
+        **separators(),
     }
     if dims == 2:
         layout.update(dragmode="pan", xaxis=plain_axis, yaxis=plain_axis)

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from lessons import Lesson
-from ui.charts.layout import CellBox, draw
+from ui.charts.layout import SEPARATORS, CellBox, draw
 from ui.charts.overlays import enlarge_rgb, picture
 from ui.charts.palette import HIGHLIGHT, PENDING, SECOND
 from vision_core.cnn.sliding import ConvCells, Frame, StageView, Sweep, unfilled_boxes
@@ -27,7 +27,6 @@ from vision_core.cnn.stages import Box
 RING_PX = 22  # a ring this wide on screen around a box too small to see (a 3×3 window on a photo)
 FRAME_MS = 110  # one step of the play-back: ~60 steps in about 7 s
 INK_DARK = "#31333f"  # Streamlit's text colour, for the slider's "step" label
-SEPARATORS = {"ru": ",\u202f"}  # Plotly's decimal and thousands marks, as the lessons write numbers
 
 
 def png_uri(rgb: np.ndarray) -> str:
