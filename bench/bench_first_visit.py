@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -39,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from tests.served import served  # noqa: E402
+from tests.served import chromium_path, launch_chromium, served  # noqa: E402
 from vision_core.samples import load_sample  # noqa: E402
 
 PAGES = ("cnn_pooling", "cnn_deeper", "tr_patches", "tr_attention", "tr_clip", "emb_map", "emb_compare")
@@ -170,20 +169,11 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    executable = chromium_path()
     if not executable:
         sys.exit("this bench needs Chromium (scripts/ensure_chromium.sh)")
     with tempfile.TemporaryDirectory(prefix="first-visit-") as tmp, served() as app, sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-            ],
-        )
+        browser = launch_chromium(p, executable)
         photos = [fresh_photo(Path(tmp), args.sample, i) for i in range(len(args.pages))]
         print(f"Fresh server, sidebar's sample photo ({load()}):", flush=True)
         cold = run_pass(browser, app.url, args.pages, None)

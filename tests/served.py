@@ -168,3 +168,23 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time the process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+)
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium (Playwright's own browser download cannot work offline), if installed."""
+    import shutil
+
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def launch_chromium(playwright, executable: str):
+    """Headless Chromium for the browser tests and the benches, started the one way."""
+    return playwright.chromium.launch(executable_path=executable, headless=True, args=list(CHROMIUM_ARGS))

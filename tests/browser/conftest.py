@@ -7,13 +7,12 @@ Screenshots go to ``artifacts/screenshots/`` for a person to look at.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.served import served
+from tests.served import chromium_path, launch_chromium, served
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -42,19 +41,10 @@ def _ensure_dirs() -> None:
 def browser():
     from playwright.sync_api import sync_playwright
 
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    executable = chromium_path()
     assert executable, "the browser tests need Chromium: run scripts/ensure_chromium.sh (make test does)"
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-            ],
-        )
+        b = launch_chromium(p, executable)
         yield b
         b.close()
 

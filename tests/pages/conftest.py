@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 from pathlib import Path
 
 import pytest
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
-from lessons import plural
+from lessons import lesson, plural
 from ui.session import DEFAULT_SAMPLE, Photo
 from vision_core import samples
 
@@ -212,6 +214,17 @@ def assert_russian(at: AppTest) -> None:
     assert not problems, problems
 
 
+def run_with_edits(at: AppTest, edits: dict[str, dict]):
+    """Rerun with table edits, as the browser sends them: AppTest has no driver for st.data_editor, so
+    its widget state ({"edited_rows": {row: {column: value}}}) is added to the run's widget states."""
+    states = at._tree.get_widget_states()
+    for table in at.dataframe:
+        if table.key in edits:
+            value = {"edited_rows": edits[table.key], "added_rows": [], "deleted_rows": []}
+            states.widgets.append(WidgetState(id=table.proto.id, string_value=json.dumps(value)))
+    return at._run(states)
+
+
 def answer_question(at: AppTest, key: str, pick_index: int = 0) -> tuple[object, str]:
     """Answer the page's question ``key`` with its option number ``pick_index``; returns the
     option picked and everything the reveal then says (its verdict and its explanation)."""
@@ -227,19 +240,22 @@ def answer_question(at: AppTest, key: str, pick_index: int = 0) -> tuple[object,
 def wrong_then_right(at: AppTest, key: str, q, shown: str, lang: str = "en") -> str:
     """Answer question ``key`` (its :class:`~vision_core.quiz.Choices` ``q``) wrongly — the verdict
     and the model's answer ``shown`` (as the page writes it) appear — ask again, answer rightly;
-    returns what the right answer's reveal says."""
-    right, wrong = {"en": ("**Right.**", "Not this time"), "ru": ("**Верно.**", "На этот раз нет")}[lang]
+    returns what the right answer's reveal says (glossary links as their words). Nothing is
+    revealed before the first answer."""
+    verdicts = lesson("question", lang)
+    wrong = verdicts("wrong", picked="", answer="").split("**")[1]  # "Not this time."
+    assert not any(str(b.key) == f"q_{key}_again" for b in at.button)  # nothing revealed before
 
     def pick(option) -> str:  # the option itself: AppTest formats it with the page's own format_func
         next(r for r in at.radio if str(r.key).startswith(f"q_{key}__")).set_value(option).run()
         at.button(key=f"q_{key}_commit").click().run()
         assert_ok(at)
         said = [e.value for e in (*at.success, *at.warning, *at.info)] + [m.value for m in at.markdown]
-        return "\n".join(str(s) for s in said)
+        return "\n".join(plain(str(s)) for s in said)
 
     said = pick(next(o for o in q.options if o != q.correct))
     assert wrong in said and f"**{shown}**" in said, said
     at.button(key=f"q_{key}_again").click().run()
     said = pick(q.correct)
-    assert right in said and f"**{shown}**" in said, said
+    assert verdicts("right", answer=shown) in said, said
     return said

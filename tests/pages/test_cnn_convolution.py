@@ -4,11 +4,8 @@ page checked against vision_core."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from conftest import assert_ok, markdown_with, open_page, plain
-from streamlit.proto.WidgetStates_pb2 import WidgetState
+from conftest import assert_ok, markdown_with, open_page, plain, run_with_edits
 
 from vision_core import load_model, preprocess, trace
 from vision_core.cnn import conv_sandbox
@@ -18,17 +15,6 @@ from vision_core.engine import encoders
 from vision_core.samples import load_sample
 
 PAGE = "pages/cnn_convolution.py"
-
-
-def run_with_edits(at, edits: dict[str, dict]):
-    """Rerun with table edits, as the browser sends them: AppTest has no driver for st.data_editor, so
-    its widget state ({"edited_rows": {row: {column: value}}}) is added to the run's widget states."""
-    states = at._tree.get_widget_states()
-    for table in at.dataframe:
-        if table.key in edits:
-            value = {"edited_rows": edits[table.key], "added_rows": [], "deleted_rows": []}
-            states.widgets.append(WidgetState(id=table.proto.id, string_value=json.dumps(value)))
-    return at._run(states)
 
 
 def window_line(at) -> str:

