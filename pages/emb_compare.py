@@ -79,7 +79,8 @@ chance = neighbours.chance_agreement(n, k)
 st.markdown(text("agree_result", k=k, ab=ab.mean, chance=chance, photos=n))
 
 step(text("quality_heading"))
-st.markdown(text("quality_intro", k=k))
+FOLDS = 5  # the probe's cross-validation: at most this many folds (fewer for a small label)
+st.markdown(text("quality_intro", k=k, folds=neighbours.probe_folds(labels, FOLDS)))
 quality = []
 for tag, c in choices.items():
     row = {
@@ -89,7 +90,8 @@ for tag, c in choices.items():
     }
     try:
         key = gallery.digest(items, c.name, c.trained, labels=True)
-        row[text("col_probe")] = text.num(cached.probe(key, vecs[tag], tuple(labels), 5, 1.0).accuracy, ".1%")
+        accuracy = cached.probe(key, vecs[tag], tuple(labels), FOLDS, 1.0).accuracy
+        row[text("col_probe")] = text.num(accuracy, ".1%")
     except ValueError:
         row[text("col_probe")] = "—"
     quality.append(row)

@@ -16,7 +16,7 @@ from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
 from ui.widgets.why_perturb import perturbation_controls
 from vision_core.cnn.stages import format_shape
-from vision_core.why.perturb import first_below, flip_question, peak_patch
+from vision_core.why.perturb import SMALL_TURN, first_below, flip_question, peak_patch
 
 text = page_header("why_perturb")
 choice = choose_encoder("why")
@@ -98,7 +98,8 @@ step(text("sweep_heading"))
 st.markdown(text("sweep_intro"))
 with st.spinner(text("sweep_wait")):
     angles = cached.sweep(subject, "angle")  # cached: the curve below reads the same sweep
-why = text("q_flip_why", flip=angles.at(180.0), small=angles.at(15.0), quarter=angles.at(90.0))
+turns = {"flip": angles.at(180.0), "small": angles.at(SMALL_TURN), "quarter": angles.at(90.0)}
+why = text("q_flip_why", **turns, small_angle=SMALL_TURN)
 question.ask("flip", text("q_flip"), flip_question(angles), why, format_func=lambda v: text.num(v, ".2f"))
 threshold = st.slider(text("threshold_label"), 0.5, 0.99, 0.9, 0.01, key="why_perturb_threshold")
 names = (text("curve_name"), text("threshold_name", threshold=threshold), text("below_name"))

@@ -375,3 +375,13 @@ def test_probe_leaves_out_labels_with_one_photo():
     assert probe.classes == ("a", "b") and probe.predicted[-1] == ""
     with pytest.raises(ValueError):
         neighbours.linear_probe(v[:5], ["a", "a", "a", "a", "b"])
+
+
+def test_the_probe_says_how_many_folds_it_used():
+    from vision_core.embeddings import neighbours
+
+    labels = ["a"] * 6 + ["b"] * 3 + ["c"]  # "c" has one photo: left out; "b" allows 3 folds
+    vectors = np.random.default_rng(0).normal(size=(len(labels), 8))
+    assert neighbours.probe_folds(labels) == 3 == neighbours.linear_probe(vectors, labels).folds
+    assert neighbours.probe_folds(["a"] * 9 + ["b"] * 9) == 5
+    assert neighbours.probe_folds(["a", "b"]) == 0

@@ -174,6 +174,6 @@ def test_the_upside_down_question_reveals_the_sweeps_own_similarity(chelsea, lan
     _, said = answer_question(at, "flip", q.answer)
     assert verdicts("right", answer=answer) in said
     turned = {"flip": angles.at(180.0), "small": angles.at(15.0), "quarter": angles.at(90.0)}
-    assert plain(text("q_flip_why", **turned)) in said
+    assert plain(text("q_flip_why", **turned, small_angle=15.0)) in said  # "after a turn of 15°"
     if lang == "ru":
         assert_russian(at)

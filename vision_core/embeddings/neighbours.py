@@ -283,6 +283,13 @@ class Probe:
         return np.flatnonzero(self.used & (self.predicted != self.labels))
 
 
+def probe_folds(labels: Sequence[str], folds: int = 5) -> int:
+    """How many folds :func:`linear_probe` cross-validates over for these labels: ``folds``, or the
+    smallest count among labels with two photos or more when that is less (0 when none has two)."""
+    counts = np.unique(np.asarray(labels).astype(str), return_counts=True)[1]
+    return int(min(folds, counts[counts >= 2].min())) if (counts >= 2).any() else 0
+
+
 def linear_probe(
     vectors: np.ndarray, labels: Sequence[str], folds: int = 5, seed: int = 0, c: float = 1.0
 ) -> Probe:
@@ -295,7 +302,7 @@ def linear_probe(
     if len(keep_names) < 2:
         raise ValueError("a probe needs at least two labels with two photos or more each")
     x, y = l2_normalize(vectors)[used], truth[used]
-    k = int(min(folds, counts[counts >= 2].min()))
+    k = probe_folds(labels, folds)
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     predicted_used = np.empty(len(y), dtype=object)
     accuracies = []

@@ -291,7 +291,10 @@ def first_below(s: Sweep, threshold: float) -> Reading:
     )
 
 
-def flip_question(angles: Sweep, turns: Sequence[float] = (90.0, 15.0, 45.0, 0.0)) -> Choices[float]:
+SMALL_TURN = 15.0  # degrees: the small turn the upside-down question's explanation compares with
+
+
+def flip_question(angles: Sweep, turns: Sequence[float] = (90.0, SMALL_TURN, 45.0, 0.0)) -> Choices[float]:
     """ "Turned upside down, how similar is the picture's embedding to the original's?" — the angle
     sweep's cosine at 180°, against the sweep's lowest (when another angle gives it), its cosines
     after a quarter turn, after small turns and unturned (as if the network ignored how the
