@@ -5,6 +5,7 @@ the photo visible where a map is at its lowest."""
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 from matplotlib.path import Path
 from plotly.colors import hex_to_rgb
@@ -37,7 +38,7 @@ def test_label_colours_are_told_apart_and_styles_never_repeat_within_sixty_label
 
 def test_legend_in_natural_order_and_same_style_whatever_the_gallery_order():
     groups = ["tulip", "cluster 10", "Daisy", "cluster 2", "tulip", "daisy"]
-    fig = scatter_figure(np.random.default_rng(0).normal(size=(6, 2)), groups, groups)
+    fig = go.Figure(scatter_figure(np.random.default_rng(0).normal(size=(6, 2)), groups, groups).to_dict())
     names = [t.name for t in fig.data if t.showlegend is not False]
     assert names == ["cluster 2", "cluster 10", "Daisy", "daisy", "tulip"]
     assert label_styles(groups) == label_styles(list(reversed(groups)))
@@ -54,7 +55,8 @@ def test_cluster_outlines_go_round_their_photos_and_are_drawn_under_label_colour
         assert np.allclose(ring[0], ring[-1])
         assert Path(ring).contains_points(coords[clusters == c]).all()
     labels = [f"l{i % 3}" for i in range(40)]
-    fig = scatter_figure(coords, labels, labels, outlines={f"cluster {c}": r for c, r in rings.items()})
+    outlines = {f"cluster {c}": r for c, r in rings.items()}
+    fig = go.Figure(scatter_figure(coords, labels, labels, outlines=outlines).to_dict())
     outline_traces = [t for t in fig.data if t.legendgroup == "outlines"]
     assert len(outline_traces) == 4 and sum(bool(t.showlegend) for t in outline_traces) == 1
     label_traces = [t for t in fig.data if t.legendgroup != "outlines"]
@@ -72,13 +74,15 @@ def test_matrix_groups_range_and_separators():
     off = sims[~np.eye(6, dtype=bool)]
     assert (lo, hi) == (off.min(), off.max()) and hi < 1
     names = [str(i) for i in range(6)]
-    fig = lab_charts.similarity_matrix(sims, names, groups, (lo, hi), "cos")
+    fig = go.Figure(lab_charts.similarity_matrix(sims, names, groups, (lo, hi), "cos").to_dict())
     heat = fig.data[0]
     assert (heat.zmin, heat.zmax) == (lo, hi) and heat.colorbar.title.text == "cos"
     lines = {(s.y0 if s.xref == "paper" else s.x0) for s in fig.layout.shapes}
     assert lines == {2.5, 4.5} and len(fig.layout.shapes) == 4  # rows and columns
     many = [f"p{i}" for i in range(80)]
-    big = lab_charts.vectors_heatmap(np.zeros((80, 3)), many, [("a", 0, 50), ("b", 50, 80)], "x")
+    big = go.Figure(
+        lab_charts.vectors_heatmap(np.zeros((80, 3)), many, [("a", 0, 50), ("b", 50, 80)], "x").to_dict()
+    )
     assert [s.y0 for s in big.layout.shapes] == [49.5]  # a separator past 60 rows too
     assert list(big.layout.yaxis.ticktext) == ["a", "b"]
 

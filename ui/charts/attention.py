@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from ui.charts.layout import image_layout, image_trace
+from ui.charts.layout import Built, chart, image_layout, image_trace
 from ui.charts.overlays import over_photo, over_photo_key
 from vision_core import figures
 
@@ -65,7 +64,7 @@ def map_rows(pixels: np.ndarray, maps: Sequence[np.ndarray], captions: Sequence[
 
 def saliency_over_photo(
     pixels: np.ndarray, values: np.ndarray, scale_title: str, height: int = 420, opacity: float = 0.6
-) -> go.Figure:
+) -> Built:
     """A map in [0, 1] of the photo's own size laid over it, on a fixed 0…1 colour bar."""
     heat = {
         "type": "heatmap",
@@ -78,4 +77,4 @@ def saliency_over_photo(
         "hovertemplate": "%{z:.2f}<extra></extra>",
     }
     photo = image_trace(pixels)
-    return go.Figure({"data": [photo, heat], "layout": image_layout(height, None)})
+    return chart([photo, heat], image_layout(height, None))

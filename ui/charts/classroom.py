@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import plotly.graph_objects as go
-
-from ui.charts.layout import layout
+from ui.charts.layout import Built, chart, layout
 from ui.charts.palette import HIGHLIGHT
 from vision_core.classroom.map import ClassMap
 
 
 def class_figure(
     cmap: ClassMap, pictures: Sequence[str], names: Sequence[str], own: int | None = None, height: int = 560
-) -> go.Figure:
+) -> Built:
     """``pictures`` (``data:`` URIs, one per photo in map order) drawn at ``cmap.coords``, a square
     ``cmap.thumb_side`` wide; hovering a photo shows its entry of ``names``; photo ``own`` framed."""
     side = cmap.thumb_side
@@ -62,4 +60,4 @@ def class_figure(
         "yaxis": {**axis, "range": [y0, y1], "scaleanchor": "x"},
         "plot_bgcolor": "rgba(240,242,246,0.7)",
     }
-    return go.Figure({"data": [points], "layout": layout(height, **more)})
+    return chart([points], layout(height, **more))

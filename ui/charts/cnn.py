@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import Lesson
 from ui.charts.grids import number_grid
-from ui.charts.layout import figure
+from ui.charts.layout import Built, figure, hline
 from ui.charts.palette import HIGHLIGHT, MUTED, NEUTRAL, SIGNED, scale_for, shared_bound
 from vision_core.cnn import conv_sandbox
 from vision_core.cnn.conv_sandbox import SandboxConv, ShownBreakdown
@@ -157,7 +156,7 @@ def histogram_under_curve(
     titles: tuple[str, str, str],
     title: str,
     count_ticks: Sequence[tuple[float, str]] = (),
-) -> go.Figure:
+) -> Built:
     """A histogram (bar centres, counts, bar width) on a right-hand axis under a function's curve;
     ``titles`` are the input, output and count axes; ``count_ticks``, when given, the count axis's
     ticks as (value, label): round numbers, from ``activations.nice_ticks``."""
@@ -190,7 +189,7 @@ def function_curves(
     x_title: str,
     y_title: str,
     title: str,
-) -> go.Figure:
+) -> Built:
     """Several functions over one input range, each its own dash; the ``chosen`` one drawn thicker."""
     data = [
         {
@@ -205,7 +204,7 @@ def function_curves(
     return figure(data, 380, title, legend={"orientation": "h", "y": -0.2}, **_axes(x_title, y_title))
 
 
-def field_growth(growth: FieldGrowth, photo: int, line_label: str, y_title: str) -> go.Figure:
+def field_growth(growth: FieldGrowth, photo: int, line_label: str, y_title: str) -> Built:
     """The receptive field of each step as a bar, with the photo's side as a dashed line."""
     fields = [r.receptive_field for r in growth.rows]
     bars = {
@@ -216,18 +215,11 @@ def field_growth(growth: FieldGrowth, photo: int, line_label: str, y_title: str)
         "text": fields,
         "textposition": "outside",
     }
-    fig = figure([bars], 360, yaxis={"title": {"text": y_title}})
-    fig.add_hline(
-        y=photo,
-        line_dash="dash",
-        line_color=HIGHLIGHT,
-        annotation_text=line_label,
-        annotation_position="top left",
-    )
-    return fig
+    shape, note = hline(photo, line_label, dash="dash", color=HIGHLIGHT, left=True)
+    return figure([bars], 360, yaxis={"title": {"text": y_title}}).with_marks([shape], [note])
 
 
-def marked_vector(values: np.ndarray, marked: Sequence[int], x_title: str, y_title: str) -> go.Figure:
+def marked_vector(values: np.ndarray, marked: Sequence[int], x_title: str, y_title: str) -> Built:
     """Every number of a vector as a bar, the ``marked`` ones in the highlight."""
     chosen = set(marked)
     colors = [HIGHLIGHT if c in chosen else NEUTRAL for c in range(len(values))]

@@ -5,9 +5,8 @@ layer.  Only arrays a page got from vision_core are drawn; no number is made her
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 
-from ui.charts.layout import figure
+from ui.charts.layout import Built, figure
 from ui.charts.palette import GUIDE, HIGHLIGHT
 
 
@@ -17,7 +16,7 @@ def _titles(x_title: str, y_title: str) -> dict:
 
 def spread_lines(
     before: np.ndarray, after: np.ndarray, names: tuple[str, str], x_title: str, y_title: str, markers: bool
-) -> go.Figure:
+) -> Built:
     """Every token's standard deviation before and after a LayerNorm, as two lines."""
     mode = "lines+markers" if markers else "lines"
     data = [
@@ -33,7 +32,7 @@ def curve_and_points(
     names: tuple[str, str],
     x_title: str,
     y_title: str,
-) -> go.Figure:
+) -> Built:
     """A function drawn as a line and the values that went through it as points on it."""
     line = {
         "type": "scatter",
@@ -63,7 +62,7 @@ def distance_by_layer(
     hover: str,
     x_title: str,
     y_title: str,
-) -> go.Figure:
+) -> Built:
     """Every head's mean attention distance (layers, heads) as points per layer, an even head's as a
     dashed line, and the chosen (layer, head) ringed."""
     layers = distance.shape[0]

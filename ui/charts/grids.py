@@ -9,10 +9,9 @@ from collections.abc import Sequence
 from html import escape
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from ui.charts.layout import CellBox, image_layout
+from ui.charts.layout import Built, CellBox, chart, image_layout
 from ui.charts.layout import boxes as cell_boxes
 from vision_core import figures
 from vision_core.cnn import conv_sandbox
@@ -111,7 +110,7 @@ def number_grid_figure(
     symmetric: bool = False,
     pad: np.ndarray | None = None,
     missing: str = "pad",
-) -> go.Figure:
+) -> Built:
     """A small 2-D array drawn as coloured cells with its numbers written in them; NaN cells and
     the cells where ``pad`` is True are drawn blank and labelled ``missing`` (padding)."""
     v = np.array(values, dtype=np.float64)
@@ -134,4 +133,4 @@ def number_grid_figure(
         "ygap": 2,
         **scale,
     }
-    return go.Figure({"data": [heatmap], "layout": image_layout(height, title, cell_boxes(boxes))})
+    return chart([heatmap], image_layout(height, title, cell_boxes(boxes)))

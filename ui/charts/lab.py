@@ -7,12 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import Lesson
 from ui.cached import lab as cached
-from ui.charts.layout import figure
+from ui.charts.layout import Built, figure, hline
 from ui.charts.palette import HIGHLIGHT, NEUTRAL, NORMAL, ODD
 from vision_core.embeddings.gallery import GalleryItem
 from vision_core.embeddings.neighbours import Neighbour
@@ -81,7 +80,7 @@ def _row_ticks(rows: Sequence[str], groups: Sequence[tuple[str, int, int]]) -> d
 
 def vectors_heatmap(
     values: np.ndarray, rows: Sequence[str], groups: Sequence[tuple[str, int, int]], x_title: str
-) -> go.Figure:
+) -> Built:
     """The gallery's vectors, one row a photo (``values``: (N, shown numbers)), rows in label
     ``groups`` (:func:`neighbours.label_groups`) with a line between every two labels."""
     n = len(rows)
@@ -108,7 +107,7 @@ def similarity_matrix(
     groups: Sequence[tuple[str, int, int]],
     scale: tuple[float, float],
     scale_title: str,
-) -> go.Figure:
+) -> Built:
     """Every photo's cosine similarity with every other, coloured over ``scale`` (the lowest and
     highest similarity of two different photos, :func:`neighbours.off_diagonal_range`) with a
     colour bar, a line between every two label groups."""
@@ -140,7 +139,7 @@ def seed_bars(
     names: Sequence[str],
     shown: Sequence[str],
     y_title: str,
-) -> go.Figure:
+) -> Built:
     """Each k-means seed's purity as a bar (``names``: the bars' names, ``shown``: each purity as
     the page formats it), the seed shown on the page in the highlight colour."""
     colours = [HIGHLIGHT if s == chosen else NEUTRAL for s in seeds]
@@ -163,7 +162,7 @@ def seed_bars(
 
 def confusion_matrix(
     confusion: np.ndarray, classes: Sequence[str], hover: str, x_title: str, y_title: str
-) -> go.Figure:
+) -> Built:
     """A probe's confusion matrix, true labels down, predicted across, each cell's count written."""
     heat = {
         "type": "heatmap",
@@ -191,7 +190,7 @@ def score_bars(
     line_label: str,
     x_title: str,
     y_title: str,
-) -> go.Figure:
+) -> Built:
     """Every photo's anomaly score by rank, normal and other photos in two colours, and a dotted
     line at the highest normal score."""
     data = []
@@ -216,5 +215,6 @@ def score_bars(
         yaxis={"title": {"text": y_title}},
     )
     if np.isfinite(report.highest_normal):
-        fig.add_hline(y=report.highest_normal, line_dash="dot", annotation_text=line_label)
+        shape, note = hline(report.highest_normal, line_label)
+        fig = fig.with_marks([shape], [note])
     return fig

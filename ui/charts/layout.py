@@ -35,17 +35,32 @@ CHECK = "PYTEST_CURRENT_TEST" in os.environ  # tests check every figure; a serve
 
 
 class Built(go.Figure):
-    """A figure spec that ``st.plotly_chart`` sends as it is. Given a dict, Streamlit has Plotly
-    check every property of it on every run (0.6 s per run for the convolution page's 64-frame
-    play-back, 30 ms for a clickable map with hover values); given a figure, it only asks for its
-    dict. Our specs are dicts made by this package and checked by every test run (:data:`CHECK`),
-    so the served app skips the check. Nothing but :meth:`to_dict` is used."""
+    """A figure spec that ``st.plotly_chart`` sends as it is: every chart of the app is one. Given
+    a dict, Streamlit has Plotly check every property of it on every run (0.6 s per run for the
+    convolution page's 64-frame play-back, 30 ms for a clickable map with hover values); given a
+    ``go.Figure``, Plotly checks it when it is made and deep-copies it (and writes its arrays
+    again) when Streamlit asks for its dict: for the lab's map of 300 photos, 50 ms a run. Our
+    specs are dicts made by this package and checked by every test run (:data:`CHECK`), so the
+    served app skips the check, and Streamlit is handed the dict itself. Nothing but
+    :meth:`to_dict` is used; a spec is never changed in place (it may be cached):
+    :meth:`with_marks` makes a new one."""
 
     def __init__(self, spec: dict) -> None:  # no BaseFigure state: Streamlit only calls to_dict
         self._spec = spec
 
     def to_dict(self) -> dict:
         return self._spec
+
+    def __reduce__(self):  # pickled by st.cache_data: the spec, not a Plotly figure
+        return (Built, (self._spec,))
+
+    def with_marks(self, shapes: Sequence[dict] = (), annotations: Sequence[dict] = ()) -> Built:
+        """A new figure: this one's, with more shapes and annotations on top."""
+        lay = self._spec.get("layout", {})
+        more = {"shapes": [*lay.get("shapes", ()), *shapes]}
+        if annotations:
+            more["annotations"] = [*lay.get("annotations", ()), *annotations]
+        return Built({**self._spec, "layout": {**lay, **more}})
 
 
 SEPARATORS = {"ru": ",\u202f"}  # Plotly's decimal and thousands marks, as the lessons write numbers
@@ -60,19 +75,46 @@ def separators() -> dict:
     return {"separators": SEPARATORS[lang]} if lang in SEPARATORS else {}
 
 
-def built(fig: go.Figure | dict) -> go.Figure:
-    """``fig`` ready for ``st.plotly_chart``: a dict wrapped as :class:`Built` (checked first when
-    the tests run) and written in the page's language (:func:`separators`), a figure as it is."""
+def built(fig: go.Figure | dict) -> Built:
+    """``fig`` ready for ``st.plotly_chart``: a :class:`Built` (a dict checked first when the
+    tests run) written in the page's language (:func:`separators`)."""
     marks = separators()
-    if isinstance(fig, go.Figure):
-        if not marks or isinstance(fig, Built) or fig.layout.separators is not None:
+    if isinstance(fig, Built):
+        spec = fig.to_dict()
+        if not marks or "separators" in spec.get("layout", {}):
             return fig
+        fig = spec
+    elif isinstance(fig, go.Figure):
         fig = fig.to_dict()  # a copy: the figure itself may be cached, and shared by languages
     if marks and "separators" not in fig.get("layout", {}):
         fig = {**fig, "layout": {**fig.get("layout", {}), **marks}}
     if CHECK:
         go.Figure(fig)  # raises on a property Plotly does not know
     return Built(fig)
+
+
+def chart(data: Sequence[dict], layout: dict) -> Built:
+    """A figure from trace dicts and a layout dict."""
+    return built({"data": list(data), "layout": layout})
+
+
+def hline(y: float, text: str, dash: str = "dot", color: str | None = None, left: bool = False):
+    """A horizontal line across the plot at ``y`` and its label above it, at the right end (or
+    the left): a shape and an annotation for :meth:`Built.with_marks`."""
+    line = {"dash": dash, **({"color": color} if color else {})}
+    shape = {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y, "line": line}
+    side = "left" if left else "right"
+    note = {
+        "xref": "paper",
+        "x": 0 if left else 1,
+        "yref": "y",
+        "y": y,
+        "text": text,
+        "showarrow": False,
+        "xanchor": side,
+        "yanchor": "bottom",
+    }
+    return shape, note
 
 
 def draw(container, fig: go.Figure | dict, key: str) -> None:
@@ -90,9 +132,9 @@ def layout(height: int, title: str | None = None, **more) -> dict:
     }
 
 
-def figure(data: Sequence[dict], height: int, title: str | None = None, **more) -> go.Figure:
+def figure(data: Sequence[dict], height: int, title: str | None = None, **more) -> Built:
     """A figure from trace dicts and the house layout."""
-    return go.Figure({"data": list(data), "layout": layout(height, title, **more)})
+    return chart(data, layout(height, title, **more))
 
 
 def image_layout(height: int, title: str | None, shapes: Sequence[dict] = (), **axes) -> dict:

@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
-from ui.charts.layout import CellBox, image_layout, image_trace
+from ui.charts.layout import Built, CellBox, chart, image_layout, image_trace
 from ui.charts.layout import boxes as cell_boxes
 from vision_core import figures
 from vision_core.transformer import attention
@@ -41,7 +40,7 @@ def picture(
     boxes: Sequence[CellBox] = (),
     title: str | None = None,
     height: int = 360,
-) -> go.Figure:
+) -> Built:
     """An RGB picture with boxes given in the cells of ``grid`` (the picture's own pixels when None).
     Boxes may reach past the picture: the axes then widen to show all of them."""
     h, w = image.shape[:2]
@@ -55,7 +54,7 @@ def picture(
             "yaxis": {"range": [hi + 2, lo - 2], "autorange": False},
         }
     layout = image_layout(height, title, cell_boxes(boxes, scale), **axes)
-    return go.Figure({"data": [image_trace(image)], "layout": layout})
+    return chart([image_trace(image)], layout)
 
 
 OVERLAY_ALPHA = 0.75  # how much colour covers the photo where a map is at its highest

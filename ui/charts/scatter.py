@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from ui import presenter
-from ui.charts.layout import separators
+from ui.charts.layout import Built, chart, separators
 from ui.charts.palette import HIGHLIGHT, OUTLINE, PLACED, label_styles
 
 MAX_LEGEND = 30  # groups a map's legend lists
@@ -63,7 +62,7 @@ def scatter_figure(
     height: int = 520,
     title: str | None = None,
     legend: bool = True,
-) -> go.Figure:
+) -> Built:
     """A 2-D or 3-D scatter of the photos, one colour (and past ten groups, one shape) per group,
     the legend in natural order; the selected photo ringed, lines to ``links`` (its nearest
     neighbours in the embedding), a star at ``placed``; on a 2-D map, ``outlines`` (name → closed
@@ -166,4 +165,4 @@ def scatter_figure(
         layout.update(dragmode="pan", xaxis=plain_axis, yaxis=plain_axis)
     else:
         layout["scene"] = {f"{a}axis": {"showticklabels": False, "title": {"text": ""}} for a in "xyz"}
-    return presenter.figure(go.Figure({"data": data, "layout": layout}))
+    return presenter.figure(chart(data, layout))

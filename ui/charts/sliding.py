@@ -225,12 +225,12 @@ def stage_views(
         title = text("side_map_title", stage=view.stage, channel=view.channel, row=y, col=x)
         marked: list[CellBox] = [(y, x, y, x, HIGHLIGHT)]
         fig = picture(image, grid=view.grid, boxes=marked, title=title, height=300)
-        fig.layout.shapes += tuple(ring(Box(y, x, y, x), image.shape[0] / view.grid[0], image.shape[0], 300))
+        fig = fig.with_marks(ring(Box(y, x, y, x), image.shape[0] / view.grid[0], image.shape[0], 300))
         draw(col, fig, f"side_map_{view.stage}")
         box = view.field
         field: list[CellBox] = [(box.top, box.left, box.bottom, box.right, HIGHLIGHT)]
         fig = picture(pixels, boxes=field, title=text("side_photo_title", size=box.size), height=300)
-        fig.layout.shapes += tuple(ring(box, 1.0, pixels.shape[0], 300))
+        fig = fig.with_marks(ring(box, 1.0, pixels.shape[0], 300))
         draw(col, fig, f"side_photo_{view.stage}")
         col.markdown(
             text("side_value", stage=view.stage, channel=view.channel, value=view.value, size=box.size)

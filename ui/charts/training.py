@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
-from ui.charts.layout import figure, image_layout
+from ui.charts.layout import Built, chart, figure, image_layout
 from ui.charts.overlays import enlarge_rgb, over_photo
 from ui.charts.palette import HIGHLIGHT, NEUTRAL, SECOND, SIGNED
 from ui.charts.scatter import scatter
@@ -23,7 +22,7 @@ def _axes(x_title: str, y_title: str, **y) -> dict:
     return {"xaxis": {"title": {"text": x_title}, "dtick": 1}, "yaxis": {"title": {"text": y_title}, **y}}
 
 
-def loss_curve(c: Curves, x_title: str, y_title: str, title: str) -> go.Figure:
+def loss_curve(c: Curves, x_title: str, y_title: str, title: str) -> Built:
     """The training loss, epoch by epoch."""
     line = {
         "type": "scatter",
@@ -35,7 +34,7 @@ def loss_curve(c: Curves, x_title: str, y_title: str, title: str) -> go.Figure:
     return figure([line], CURVE_HEIGHT, title, showlegend=False, **_axes(x_title, y_title))
 
 
-def accuracy_curves(c: Curves, names: tuple[str, str], x_title: str, y_title: str, title: str) -> go.Figure:
+def accuracy_curves(c: Curves, names: tuple[str, str], x_title: str, y_title: str, title: str) -> Built:
     """Held-out accuracy (the classifier's or the linear probe's) and 5-NN accuracy, epoch by epoch."""
     data = [
         {
@@ -52,13 +51,13 @@ def accuracy_curves(c: Curves, names: tuple[str, str], x_title: str, y_title: st
     return figure(data, CURVE_HEIGHT, title, legend={"orientation": "h", "y": -0.3}, **axes)
 
 
-def filters_figure(mosaic: np.ndarray, title: str, height: int = 300) -> go.Figure:
+def filters_figure(mosaic: np.ndarray, title: str, height: int = 300) -> Built:
     """The filters' mosaic (``views.filter_mosaic``): red positive, blue negative, each on its scale."""
     heat = {
         "type": "heatmap", "z": mosaic, "zmin": -1, "zmax": 1, "colorscale": SIGNED["cmap"],
         "showscale": False, "hoverinfo": "skip",
     }  # fmt: skip
-    return go.Figure({"data": [heat], "layout": image_layout(height, title)})
+    return chart([heat], image_layout(height, title))
 
 
 def digit_map(

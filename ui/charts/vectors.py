@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
-from ui.charts.layout import figure, layout
+from ui.charts.layout import Built, chart, figure, layout
 from ui.charts.palette import CHANNELS, HIGHLIGHT, NEUTRAL
 
 LEGEND_ABOVE = {"orientation": "h", "y": 1.15, "x": 0}
@@ -36,14 +35,14 @@ def _legend_above(height: int, x_title: str, y_title: str) -> dict:
     }
 
 
-def vector_bars(values: np.ndarray, title: str, height: int = 220) -> go.Figure:
+def vector_bars(values: np.ndarray, title: str, height: int = 220) -> Built:
     """Every number of one vector as a bar."""
     return figure([_bars(np.arange(len(values)), values)], height, title, bargap=0)
 
 
 def channel_bars(
     flat: np.ndarray, names: Sequence[str], x_title: str, y_title: str, height: int = 260
-) -> go.Figure:
+) -> Built:
     """A flattened patch (C·P² numbers, channel after channel) with each channel its own colour."""
     per_channel = len(flat) // len(names)
     data = [
@@ -55,7 +54,7 @@ def channel_bars(
         )
         for i, name in enumerate(names)
     ]
-    return go.Figure({"data": data, "layout": _legend_above(height, x_title, y_title)})
+    return chart(data, _legend_above(height, x_title, y_title))
 
 
 def bars_and_points(
@@ -65,7 +64,7 @@ def bars_and_points(
     x_title: str,
     y_title: str,
     height: int = 280,
-) -> go.Figure:
+) -> Built:
     """One vector as bars and the same vector computed another way as points on them."""
     x = np.arange(len(bars))
     marks = {
@@ -77,10 +76,10 @@ def bars_and_points(
         "marker": {"size": 3, "color": HIGHLIGHT},
     }
     data = [_bars(x, bars, name=names[0]), marks]
-    return go.Figure({"data": data, "layout": _legend_above(height, x_title, y_title)})
+    return chart(data, _legend_above(height, x_title, y_title))
 
 
-def token_bars(values: np.ndarray, names: Sequence[str], title: str, fmt: str, x_title: str) -> go.Figure:
+def token_bars(values: np.ndarray, names: Sequence[str], title: str, fmt: str, x_title: str) -> Built:
     """One number per token of the sequence, the CLS token's bar (the first) in the highlight."""
     # CLS is a second trace: a per-bar colour list is validated one colour at a time, slowly
     values = np.asarray(values)
@@ -92,7 +91,7 @@ def token_bars(values: np.ndarray, names: Sequence[str], title: str, fmt: str, x
     return figure(data, 240, title, bargap=0, **_axes(x_title))
 
 
-def token_heatmap(values: np.ndarray, labels: Sequence[str], title: str, x_title: str) -> go.Figure:
+def token_heatmap(values: np.ndarray, labels: Sequence[str], title: str, x_title: str) -> Built:
     """The first numbers of the first tokens, one row per token, red positive and blue negative."""
     heat = {
         "type": "heatmap",

@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
-from ui.charts.layout import draw, image_layout
+from ui.charts.layout import Built, chart, draw, image_layout
 from ui.charts.palette import HIGHLIGHT, SECOND
 from vision_core.why.alike import Match
 
@@ -49,7 +48,7 @@ def pair_over_photos(
         heat = _over_photo(pixels, values, zmin, zmax, scale)
         hover = {"type": "image", "z": pixels, "hoverinfo": "skip"}
         layout = image_layout(height, title)
-        draw(column, go.Figure({"data": [hover, heat], "layout": layout}), f"{key}_{i}")
+        draw(column, chart([hover, heat], layout), f"{key}_{i}")
 
 
 def _side_by_side(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -69,7 +68,7 @@ def _centre(cell: tuple[int, int], grid: tuple[int, int], pixels: np.ndarray, of
 def matches_figure(
     a: np.ndarray, b: np.ndarray, matches: Sequence[Match], grids: tuple[tuple[int, int], tuple[int, int]],
     names: tuple[str, str], title: str, height: int = 380,
-) -> go.Figure:  # fmt: skip
+) -> Built:  # fmt: skip
     """Photo A and photo B side by side, a line from each listed patch of A to its best match in B:
     mutual matches (B's patch picks A's back) in the highlight colour, one-way matches in the second."""
     data: list[dict] = [{"type": "image", "z": _side_by_side(a, b), "hoverinfo": "skip"}]
@@ -87,4 +86,4 @@ def matches_figure(
         shown.add(m.mutual)
     layout = image_layout(height, title)
     layout |= {"showlegend": True, "legend": {"orientation": "h", "y": -0.05}}
-    return go.Figure({"data": data, "layout": layout})
+    return chart(data, layout)

@@ -6,10 +6,9 @@ Only numbers a page got from vision_core are drawn; no number is made here."""
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 
 from lessons import Lesson
-from ui.charts.layout import figure
+from ui.charts.layout import Built, figure
 from ui.charts.overlays import picture
 from ui.charts.palette import GUIDE, HIGHLIGHT, NEUTRAL, SECOND
 from vision_core import figures
@@ -20,7 +19,7 @@ from vision_core.why.probe import EMBEDDING, DepthProbe
 RANK_TICKS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)  # ranks marked on the lens's log axis
 
 
-def lens_curves(lens: LogitLens, text: Lesson) -> go.Figure:
+def lens_curves(lens: LogitLens, text: Lesson) -> Built:
     """The final answer's probability (left axis) and rank (right axis, 1 on top, log scale) after
     every block."""
     blocks = np.arange(1, lens.blocks + 1)
@@ -72,7 +71,7 @@ def depth_names(result: DepthProbe, text: Lesson) -> list[str]:
     return names
 
 
-def probe_curve(result: DepthProbe, text: Lesson) -> go.Figure:
+def probe_curve(result: DepthProbe, text: Lesson) -> Built:
     """The probe's cross-validated accuracy at every depth, with chance as a dashed line."""
     names = depth_names(result, text)
     acc = {
@@ -91,7 +90,7 @@ def probe_curve(result: DepthProbe, text: Lesson) -> go.Figure:
     return figure([acc, chance], 320, legend={"orientation": "h", "y": -0.3}, **axes)
 
 
-def field_over_photo(pixels: np.ndarray, field: EffectiveField, title: str) -> go.Figure:
+def field_over_photo(pixels: np.ndarray, field: EffectiveField, title: str) -> Built:
     """The unit's |gradient| laid over the photo, the theoretical square (highlight colour) and the
     centred square holding most of the gradient (second colour); the axes widen to show a
     theoretical square that reaches past the photo."""

@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from ui.charts.layout import figure
+from ui.charts.layout import Built, figure
 from ui.charts.palette import GUIDE, HIGHLIGHT, NEUTRAL
 from vision_core import figures
 from vision_core.why.perturb import Reading, Sweep
@@ -34,7 +33,7 @@ def maps_before_after(
 
 def similarity_curve(
     s: Sweep, reading: Reading, threshold: float, names: tuple[str, str, str], x_title: str, y_title: str
-) -> go.Figure:
+) -> Built:
     """The embedding's cosine similarity to the original's at every value of the sweep, the
     threshold as a dashed line and the first value under it marked."""
     curve = {

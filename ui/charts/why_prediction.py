@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
-from ui.charts.layout import boxes, draw, image_layout
+from ui.charts.layout import Built, boxes, chart, draw, image_layout
 from ui.charts.palette import HIGHLIGHT, SIGNED
 
 CAM_SCALE = "Inferno"  # the maps laid over photos elsewhere (vision_core.figures.overlay)
@@ -24,7 +23,7 @@ def map_over_photo(
     square: tuple[int, int, int] | None = None,
     signed: bool = False,
     height: int = 380,
-) -> go.Figure:
+) -> Built:
     """A (H, W) map of the picture's own size over it; ``square`` = (top, left, side) outlined.
     An unsigned map is drawn on 0…1, a signed one on ±its largest magnitude around white zero."""
     v = np.asarray(values, dtype=np.float32)
@@ -43,7 +42,7 @@ def map_over_photo(
         top, left, side = square
         marks = boxes([(top, left, top + side - 1, left + side - 1, HIGHLIGHT)])
     photo = {"type": "image", "z": pixels, "hoverinfo": "skip"}
-    return go.Figure({"data": [photo, heat], "layout": image_layout(height, title, marks)})
+    return chart([photo, heat], image_layout(height, title, marks))
 
 
 def maps_side_by_side(

@@ -40,6 +40,6 @@ def cell_and_field(
     box = receptive_box(tr, step, y, x)
     marked = [(box.top, box.left, box.bottom, box.right, HIGHLIGHT)]
     fig = picture(pixels, boxes=marked, title=photo_title(y, x), height=photo_height)
-    fig.layout.shapes += tuple(ring(box, 1.0, pixels.shape[0], photo_height))  # a 3×3 window is a dot
+    fig = fig.with_marks(ring(box, 1.0, pixels.shape[0], photo_height))  # a 3×3 window is a dot
     draw(photo_container, fig, f"{key}_photo")
     return y, x, box
