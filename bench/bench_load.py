@@ -7,6 +7,8 @@ on their own computer, so a client that costs this machine almost nothing measur
 way twenty laptops would load it (twenty Chromium tabs on this machine's two cores would measure
 Chromium).  A run of the script is *settled* when the server says it finished (``script_finished``,
 after any ``st.rerun``) and every new picture it referred to has been fetched.
+A control drawn inside a part of a page (``st.fragment``, ``ui/parts.py``) asks for a run of that
+part alone, naming it, as the browser does.
 
 Every learner, in lock-step phases (all learners start a phase together, each after a random
 pause of up to ``--jitter`` seconds, like a class following the teacher):
@@ -104,6 +106,7 @@ def served_app(env_extra: dict[str, str]) -> Iterator[Server]:
 class Widget:
     kind: str  # the element's proto field: "slider", "selectbox", "radio", "file_uploader"
     proto: object
+    fragment: str = ""  # the part of the page (st.fragment) it was drawn in, if any
 
 
 @dataclass
@@ -146,8 +149,10 @@ class Learner:
 
     # a rerun and its settling ---------------------------------------------------------------------
 
-    async def rerun(self, *, page: str | None = None) -> float:
-        """Ask for a run (on ``page`` when given) and wait until it has settled; seconds taken."""
+    async def rerun(self, *, page: str | None = None, fragment: str = "") -> float:
+        """Ask for a run (on ``page`` when given; of one part of the page when ``fragment`` names
+        it, as the browser does for a control drawn inside an ``st.fragment``) and wait until it
+        has settled; seconds taken."""
         t0 = time.perf_counter()
         msg = BackMsg()
         state = msg.rerun_script
@@ -156,6 +161,7 @@ class Learner:
             self.states = {}  # the browser forgets the old page's widgets ...
             self.states.update(self._sidebar_states)  # ... but the sidebar's stay
         state.page_script_hash = self.page_hash
+        state.fragment_id = fragment
         state.widget_states.widgets.extend(self.states.values())
         state.cached_message_hashes.extend(self.cached_hashes)
         state.context_info.timezone = "UTC"
@@ -180,17 +186,21 @@ class Learner:
                 self.pages = {p.url_pathname: p.page_script_hash for p in fwd.navigation.app_pages}
                 self.page_hash = fwd.navigation.page_script_hash or self.page_hash
             elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
-                self._read_element(fwd.delta.new_element, widgets, media)
+                self._read_element(fwd.delta.new_element, widgets, media, fwd.delta.fragment_id)
             elif kind == "script_finished":
                 if fwd.script_finished == FINISHED.FINISHED_EARLY_FOR_RERUN:
                     continue
+                part_only = fwd.script_finished == FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
                 break
-        self.widgets = widgets
-        live = {w.proto.id for w in widgets.values()}
-        self.states = {k: v for k, v in self.states.items() if k in live}
+        if part_only:  # the rest of the page is still on screen, its widgets with it
+            self.widgets = {**self.widgets, **widgets}
+        else:
+            self.widgets = widgets
+            live = {w.proto.id for w in widgets.values()}
+            self.states = {k: v for k, v in self.states.items() if k in live}
         await asyncio.gather(*(asyncio.to_thread(self._fetch, url) for url in media))
 
-    def _read_element(self, element, widgets: dict[str, Widget], media: list[str]) -> None:
+    def _read_element(self, element, widgets: dict[str, Widget], media: list[str], fragment: str) -> None:
         kind = element.WhichOneof("type")
         if kind == "exception":
             self.errors.append(f"exception: {element.exception.message[:200]}")
@@ -198,7 +208,7 @@ class Learner:
             self.errors.append(f"error box: {element.alert.body[:200]}")
         if kind in ("slider", "selectbox", "radio", "file_uploader"):
             proto = getattr(element, kind)
-            widgets[proto.label] = Widget(kind, proto)
+            widgets[proto.label] = Widget(kind, proto, fragment)
         _media_urls(element, media)
         if self.expect and not self.found:
             self.found = _has_text(element, self.expect)
@@ -241,7 +251,7 @@ class Learner:
             index = list(proto.options).index(current) if current in proto.options else -1
             state = WidgetState(id=proto.id, string_value=proto.options[(index + 1) % len(proto.options)])
         self.states[proto.id] = state
-        return await self.rerun()
+        return await self.rerun(fragment=w.fragment)
 
     async def upload(self, data: bytes, file_name: str) -> float:
         """The sidebar's uploader: ask for an upload URL, PUT the file, rerun with it."""

@@ -9,6 +9,7 @@ import streamlit as st
 from ui import session
 from ui.cached import cnn as cnn_cached
 from ui.cached import core
+from ui.charts.layout import png
 from ui.presenter import step
 from ui.session import Choice
 from ui.widgets import question
@@ -93,7 +94,7 @@ with pick:
 journey = pixels.pixel_journey(steps, y, x)
 with numbers:
     zoom = pixels.zoom(steps.pixels, y, x)
-    st.image(zoom, caption=text("zoom_caption", row=y, col=x), width=300, output_format="PNG")
+    st.image(png(zoom), caption=text("zoom_caption", row=y, col=x), width=300)
     red = {**asdict(journey[0]), "channel": text("channel_R")}
     st.markdown(text("pixel_formula", **red))
 columns = {f"col_{f}": f for f in ("raw", "scaled", "mean", "centred", "std")} | {"col_value": "tensor"}

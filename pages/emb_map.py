@@ -11,7 +11,7 @@ from ui.presenter import step
 from ui.widgets import lab as widgets
 from ui.widgets import lab_questions
 from ui.widgets.header import page_header
-from ui.widgets.pickers import focus_picker
+from ui.widgets.lab_map import umap_and_focus
 from vision_core.embeddings import neighbours, projection
 
 warmup.start()
@@ -36,31 +36,7 @@ with st.spinner(text("umap_spinner")):
     umap = cached.umap_projection(key, vectors, dims, controls.n_neighbors, controls.min_dist, metric)
 lab_questions.tightest(items, umap.coords, vectors.shape[1])
 
-focus = int(st.session_state.get("lab_focus", 0)) if st.session_state.get("lab_focus", 0) < n else 0
-near = neighbours.nearest(vectors, focus, 5)
-map_col, panel = st.columns([3, 2])
-with map_col:
-    clicked = scatter(
-        umap.coords, groups, hover, key="lab_umap_map", selected=focus, links=[h.index for h in near]
-    )
-    st.caption(
-        text(
-            "umap_numbers",
-            photos=n,
-            dim=vectors.shape[1],
-            pca=umap.reduced.data.shape[1],
-            kept=umap.reduced.kept_variance,
-            k=umap.params["n_neighbors"],
-            seconds=umap.seconds,
-        )
-    )
-with panel:
-    if focus_picker(items, "lab_focus", text("focus_label"), clicked) != focus:
-        st.rerun()
-    st.image(cached.thumbnail(items[focus], 360), caption=hover[focus], width="stretch")
-    st.markdown(text("focus_neighbours", n=len(near)))
-    charts.neighbour_thumbs(items, near, text, cols=len(near) or 1, side=120)
-    st.caption(text("click_hint") if dims == 2 else text("click_hint_3d"))
+umap_and_focus(text, items, vectors, umap, groups, hover, dims)
 
 # --- PCA and t-SNE beside it ------------------------------------------------------------------
 step(text("others_heading"))

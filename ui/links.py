@@ -35,6 +35,7 @@ MAX_CHOICES, MAX_VALUE = 40, 200  # what a link may carry: bounded
 
 _READ, _WAITING, _NOTES = "_link_read", "_link_waiting", "_link_notes"
 _GIVE, _TRIED = "_link_give", "_link_tried"  # choices to give next run; given in this run
+_DRAWN = "_link_drawn"  # the last full run's page, section and widgets (for a part's own run)
 _DEFAULTS = "_link_defaults"  # each page's widgets' first values: a link carries what differs
 
 
@@ -204,6 +205,19 @@ def settle(page: str, section: str) -> None:
             st.session_state[_TRIED] = given  # if a widget refuses one, forget them (app.py)
             st.rerun()
     st.session_state.pop(_TRIED, None)
+    st.session_state[_DRAWN] = (page, section, widgets)
+    write(page, section, widgets)
+
+
+def settle_part() -> None:
+    """After a part of the page ran on its own (``ui.parts``): the address bar gets its widgets'
+    new values, beside the rest of the page's as the last full run left them."""
+    drawn = st.session_state.get(_DRAWN)
+    if drawn is None:
+        return
+    page, section, widgets = drawn
+    widgets = {**widgets, **_page_widgets()}
+    st.session_state[_DRAWN] = (page, section, widgets)
     write(page, section, widgets)
 
 

@@ -167,6 +167,11 @@ def restore_choices(page: str) -> None:
     st.session_state[_KEPT_PAGE] = page
 
 
+def current_page() -> str | None:
+    """The page of the last full run (``app.py`` names it in :func:`restore_choices`)."""
+    return st.session_state.get(_KEPT_PAGE)
+
+
 def keep_choices(page: str) -> None:
     """Run by ``app.py`` after ``page`` ran: remember the values of its kept kinds of widget."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx

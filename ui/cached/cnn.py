@@ -83,7 +83,14 @@ def squashed_picture(subject: Subject):
     return squash_steps(core.photo(subject.photo), prep, size=subject.size).cropped
 
 
-@photo_cache(max_entries=8)
+@photo_cache(max_entries=8, by_reference=True)
+def maps_mosaic(subject: Subject, step: str) -> np.ndarray:
+    """All feature maps of convolution ``step`` as one picture (``conv_sandbox.maps_mosaic``): the
+    same for every filter the learner picks, so made once; a pick only outlines its map."""
+    return conv_sandbox.maps_mosaic(step_values(subject, step).array(step)[0])
+
+
+@photo_cache(max_entries=8, by_reference=True)  # read only: Streamlit is given the spec as it is
 def sweep_chart(subject: Subject, step: str, channel: int, lang: str) -> dict:
     """The play-back figure of ``step``'s ``channel`` on the subject's photo (``ui.charts.sliding``),
     made once: its 64 frames and two pictures cost some 0.1 s to build, on every rerun before."""

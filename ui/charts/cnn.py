@@ -14,7 +14,7 @@ import streamlit as st
 
 from lessons import Lesson
 from ui.charts.grids import number_grid
-from ui.charts.layout import Built, figure, hline
+from ui.charts.layout import Built, figure, hline, png
 from ui.charts.palette import HIGHLIGHT, MUTED, NEUTRAL, SIGNED, scale_for, shared_bound
 from vision_core.cnn import conv_sandbox
 from vision_core.cnn.conv_sandbox import SandboxConv, ShownBreakdown
@@ -73,7 +73,7 @@ def filters_and_maps(
     whether the filters were learned or drawn at random."""
     left, right = st.columns(2)
     left.subheader(text("filters_heading"))
-    left.image(filters, width="stretch", output_format="PNG")
+    left.image(png(filters), width="stretch")
     origin = text("filters_trained" if trained else "filters_random")
     left.caption(f"{text('filters_caption', channel=channel, **numbers)} {origin}")
     right.subheader(text("maps_heading"))
@@ -121,7 +121,7 @@ def sandbox_output(
             number_grid(output, fmt="{:.2f}", boxes=[(y, x, y, x, HIGHLIGHT)], title=caption, **colours)
     else:
         picture = conv_sandbox.output_picture(output, signed=signed, y=y, x=x, factor=factor)
-        container.image(picture, caption=caption, output_format="PNG")
+        container.image(png(picture), caption=caption)
 
 
 def sandbox_cell(
@@ -138,7 +138,7 @@ def sandbox_cell(
     settings = {"stride": res.stride, "padding": res.padding, "dilation": res.dilation}
     footprint = conv_sandbox.footprint_picture(image, k, **settings, y=y, x=x, factor=factor)
     caption = text("footprint_caption", size=res.in_size[0], padded=res.padded, row=y, col=x)
-    cols[1].image(footprint, caption=caption, output_format="PNG")
+    cols[1].image(png(footprint), caption=caption)
     assert res.output is not None  # a cell is only shown when the kernel fits
     out = {"out": res.out_size[0], "row": y, "col": x, "value": float(res.output[y, x])}
     caption = text(f"sb_out_caption_{'edges' if signed else 'average'}", **out)

@@ -21,14 +21,27 @@ from ui import presenter
 CellBox = tuple[int, int, int, int, str]
 
 
+PNG_LEVEL = 1  # zlib's fastest: for a 224×224 photo 7 ms instead of 19 ms at the default 6, 6 % larger
+
+
+def png(image: np.ndarray) -> bytes:
+    """An RGB (or grey) picture as PNG bytes: lossless, so a map keeps its exact colours and crisp
+    cells (``st.image`` would write a picture as JPEG, or as PNG at the slow default level)."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buffer, "PNG", compress_level=PNG_LEVEL)
+    return buffer.getvalue()
+
+
+def png_uri(image: np.ndarray) -> str:
+    """:func:`png` as a data URI."""
+    return "data:image/png;base64," + base64.b64encode(png(image)).decode()
+
+
 def image_trace(image: np.ndarray) -> dict:
     """An RGB picture (H×W×3 uint8) as a Plotly image trace that carries a PNG, not the numbers:
     a 448×448 map is some 20 kB instead of 800 kB of pixel values, which the browser would parse
     and paint value by value.  Axes and cells are those of ``z`` (one unit a pixel, from 0)."""
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buffer, "PNG")
-    source = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    return {"type": "image", "source": source, "hoverinfo": "skip"}
+    return {"type": "image", "source": png_uri(image), "hoverinfo": "skip"}
 
 
 CHECK = "PYTEST_CURRENT_TEST" in os.environ  # tests check every figure; a served app trusts its own

@@ -4,10 +4,11 @@ laid over the photo.  Only arrays a page got from vision_core are drawn; no numb
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 
-from ui.charts.layout import Built, CellBox, chart, image_layout, image_trace
+from ui.charts.layout import Built, CellBox, chart, image_layout, image_trace, png
 from ui.charts.layout import boxes as cell_boxes
 from vision_core import figures
 from vision_core.transformer import attention
@@ -70,9 +71,11 @@ def over_photo(pixels: np.ndarray, grid_map: np.ndarray, alpha: float = OVERLAY_
     return figures.overlay(pixels, attention.upsample(grid_map, (h, w), mode="nearest"), alpha=alpha)
 
 
-def over_photo_key() -> np.ndarray:
-    """The colour key of :func:`over_photo`: a map's lowest value (left) to its highest (right)."""
-    return figures.overlay_key(alpha=OVERLAY_ALPHA)
+@cache
+def over_photo_key() -> bytes:
+    """The colour key of :func:`over_photo`: a map's lowest value (left) to its highest (right), as
+    PNG bytes made once (a page shows it under every map)."""
+    return png(figures.overlay_key(alpha=OVERLAY_ALPHA))
 
 
 def value_range(grid_map: np.ndarray) -> tuple[float, float]:

@@ -10,15 +10,12 @@ pressed Play would not keep time (and would starve the others)."""
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Sequence
 
 import numpy as np
-from PIL import Image
 
 from lessons import Lesson
-from ui.charts.layout import SEPARATORS, CellBox, draw
+from ui.charts.layout import SEPARATORS, CellBox, draw, png_uri
 from ui.charts.overlays import enlarge_rgb, picture
 from ui.charts.palette import HIGHLIGHT, PENDING, SECOND
 from vision_core.cnn.sliding import ConvCells, Frame, StageView, Sweep, unfilled_boxes
@@ -27,13 +24,6 @@ from vision_core.cnn.stages import Box
 RING_PX = 22  # a ring this wide on screen around a box too small to see (a 3×3 window on a photo)
 FRAME_MS = 110  # one step of the play-back: ~60 steps in about 7 s
 INK_DARK = "#31333f"  # Streamlit's text colour, for the slider's "step" label
-
-
-def png_uri(rgb: np.ndarray) -> str:
-    """An RGB picture as a PNG data URI (lossless: a feature map keeps its exact colours)."""
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def _rect(box: Box, scale: float = 1.0) -> tuple[list[float], list[float]]:

@@ -296,8 +296,20 @@ def filters_picture(weights: np.ndarray, channel: int, side: int = 480) -> np.nd
     return pixels.draw_box(figures.enlarge(tiles, scale), box, width=3)
 
 
-def maps_picture(maps: np.ndarray, channel: int, pad: int = 3) -> np.ndarray:
-    """The (F, H, W) feature maps as a mosaic with map ``channel`` outlined."""
-    mosaic = figures.colorize_mosaic(figures.mosaic(maps, pad=pad))
-    box = tile_box(channel, len(maps), tuple(maps.shape[1:]), pad=pad)
+MAPS_PAD = 3  # white pixels between the maps of a mosaic
+
+
+def maps_mosaic(maps: np.ndarray) -> np.ndarray:
+    """The (F, H, W) feature maps as one RGB mosaic, each map on its own scale (none outlined)."""
+    return figures.colorize_mosaic(figures.mosaic(maps, pad=MAPS_PAD))
+
+
+def outline_map(mosaic: np.ndarray, channel: int, count: int, shape: tuple[int, int]) -> np.ndarray:
+    """A copy of a :func:`maps_mosaic` of ``count`` maps of ``shape`` with map ``channel`` outlined."""
+    box = tile_box(channel, count, shape, pad=MAPS_PAD)
     return pixels.draw_box(mosaic, box, width=4)
+
+
+def maps_picture(maps: np.ndarray, channel: int) -> np.ndarray:
+    """The (F, H, W) feature maps as a mosaic with map ``channel`` outlined."""
+    return outline_map(maps_mosaic(maps), channel, len(maps), tuple(maps.shape[1:]))
