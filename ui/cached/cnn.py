@@ -90,10 +90,10 @@ def maps_mosaic(subject: Subject, step: str) -> np.ndarray:
     return conv_sandbox.maps_mosaic(step_values(subject, step).array(step)[0])
 
 
-@photo_cache(max_entries=8, by_reference=True)  # read only: Streamlit is given the spec as it is
 def sweep_chart(subject: Subject, step: str, channel: int, lang: str) -> dict:
-    """The play-back figure of ``step``'s ``channel`` on the subject's photo (``ui.charts.sliding``),
-    made once: its 64 frames and two pictures cost some 0.1 s to build, on every rerun before."""
+    """The play-back figure of ``step``'s ``channel`` on the subject's photo (``ui.charts.sliding``).
+    Not cached: as a plain spec (``layout.Built``) it takes under 20 ms to make, less than the cache
+    took to measure and keep its 64 frames."""
     from lessons import lesson
     from ui.charts.sliding import sweep_figure
     from vision_core import figures

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import streamlit as st
 
-from ui.charts.layout import Built, chart, image_layout, image_trace
+from ui.charts.layout import Built, chart, image_layout, image_trace, jpeg_uri
 from ui.charts.overlays import over_photo, over_photo_key
 from vision_core import figures
 
@@ -23,7 +23,7 @@ def map_over_photo(
     under it its colour key when ``key`` (the key's words, with the map's range) is given."""
     if title:
         container.subheader(title)
-    container.image(over_photo(pixels, grid_map), width="stretch")
+    container.image(jpeg_uri(over_photo(pixels, grid_map)), width="stretch")
     if key:
         colour_key(container, key)
     container.caption(caption)

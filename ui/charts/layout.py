@@ -37,6 +37,18 @@ def png_uri(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png(image)).decode()
 
 
+JPEG_QUALITY = 92  # for photos with colour laid over them: a tenth of the PNG's time, a third of its size
+
+
+def jpeg_uri(image: np.ndarray) -> str:
+    """An RGB photo-like picture as a JPEG data URI, for ``st.image``: written once, here, and
+    sent inside the page's message (Streamlit would reopen given bytes to check their format,
+    keep them in its media store and serve them on a request of their own)."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buffer, "JPEG", quality=JPEG_QUALITY)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def image_trace(image: np.ndarray) -> dict:
     """An RGB picture (H×W×3 uint8) as a Plotly image trace that carries a PNG, not the numbers:
     a 448×448 map is some 20 kB instead of 800 kB of pixel values, which the browser would parse

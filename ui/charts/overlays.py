@@ -8,7 +8,7 @@ from functools import cache
 
 import numpy as np
 
-from ui.charts.layout import Built, CellBox, chart, image_layout, image_trace, png
+from ui.charts.layout import Built, CellBox, chart, image_layout, image_trace, png_uri
 from ui.charts.layout import boxes as cell_boxes
 from vision_core import figures
 from vision_core.transformer import attention
@@ -72,10 +72,10 @@ def over_photo(pixels: np.ndarray, grid_map: np.ndarray, alpha: float = OVERLAY_
 
 
 @cache
-def over_photo_key() -> bytes:
+def over_photo_key() -> str:
     """The colour key of :func:`over_photo`: a map's lowest value (left) to its highest (right), as
-    PNG bytes made once (a page shows it under every map)."""
-    return png(figures.overlay_key(alpha=OVERLAY_ALPHA))
+    a PNG data URI made once (a page shows it under every map)."""
+    return png_uri(figures.overlay_key(alpha=OVERLAY_ALPHA))
 
 
 def value_range(grid_map: np.ndarray) -> tuple[float, float]:

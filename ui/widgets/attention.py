@@ -9,6 +9,7 @@ import streamlit as st
 from lessons import Lesson
 from ui.cached import transformer as cached
 from ui.charts.attention import colour_key
+from ui.charts.layout import jpeg_uri
 from ui.charts.overlays import over_photo
 from ui.session import Subject
 from ui.widgets import question
@@ -38,7 +39,7 @@ def rollout_column(
         )
         roll = cached.rollout_map(subject, fusion, float(discard))
         with picture.container():
-            st.image(over_photo(pixels, roll), width="stretch")
+            st.image(jpeg_uri(over_photo(pixels, roll)), width="stretch")
             if key_words is not None:
                 colour_key(st, key_words(roll))
         how = {"layers": layers, "fusion": text(f"fusion_{fusion}"), "discard": discard}
