@@ -177,3 +177,23 @@ def test_untrained_attention_follows_what_the_patches_look_like():
             alike = looks_alike(cls_attention(tr, layer).mean(axis=0), prepared.pixels)
             assert alike.agreement > 0.25, (sample, layer, alike)
             assert alike.agreement > abs(alike.shuffled) + 0.2, (sample, layer, alike)
+
+
+def test_looks_alike_is_spearmans_rank_correlation_with_the_gaps_made_once():
+    from scipy.stats import spearmanr
+
+    from vision_core.transformer.attention import looks_alike, patch_gaps, patch_looks
+
+    rng = np.random.default_rng(5)
+    picture = (rng.integers(0, 4, (8, 8, 3)) * 60).repeat(8, 0).repeat(8, 1).astype(np.uint8)  # ties
+    grid_map = rng.dirichlet(np.ones(64)).reshape(8, 8)
+    looks = patch_looks(picture, (8, 8))
+    first, second = np.triu_indices(64, k=1)
+    weight = np.log(grid_map.ravel())
+    expected = spearmanr(
+        np.linalg.norm(looks[first] - looks[second], axis=1), np.abs(weight[first] - weight[second])
+    ).statistic
+    alike = looks_alike(grid_map, picture)
+    assert alike.agreement == pytest.approx(expected, abs=1e-12)
+    again = looks_alike(grid_map, gaps=patch_gaps(picture, (8, 8)))
+    assert (again.agreement, again.shuffled) == (alike.agreement, alike.shuffled)

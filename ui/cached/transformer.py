@@ -111,7 +111,13 @@ def attention_views(subject: Subject) -> attention.AttentionViews:
 @core.photo_cache(max_entries=64)
 def looks_alike(subject: Subject, layer: int) -> attention.LooksAlike:
     """How much the heads' average CLS map of ``layer`` follows what the patches look like."""
-    return attention.looks_alike(attention_views(subject).cls_mean[layer], network_pixels(subject))
+    return attention.looks_alike(attention_views(subject).cls_mean[layer], gaps=patch_gaps(subject))
+
+
+@core.photo_cache(max_entries=8, by_reference=True)
+def patch_gaps(subject: Subject) -> attention.PatchGaps:
+    """How different every two patches of the photo look, ranked (the same for every layer)."""
+    return attention.patch_gaps(network_pixels(subject), attention_views(subject).grid)
 
 
 @core.photo_cache(max_entries=128)

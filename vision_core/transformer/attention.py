@@ -292,22 +292,54 @@ def patch_looks(pixels: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
     return np.concatenate([patches.mean(axis=1), patches.std(axis=1)], axis=1)
 
 
-def looks_alike(grid_map: np.ndarray, pixels: np.ndarray, seed: int = 0) -> LooksAlike:
-    """:class:`LooksAlike` of one (rows, cols) attention map over the picture it was computed on."""
-    from scipy.stats import spearmanr
+def _centred(values: np.ndarray) -> np.ndarray:
+    return values - values.mean()
 
-    grid = grid_map.shape
+
+@dataclass(frozen=True)
+class PatchGaps:
+    """How different every two patches of a picture look, ranked: the half of
+    :func:`looks_alike` that depends on the picture only (made once for all the layers)."""
+
+    first: np.ndarray  # the pairs of patches (first[i], second[i]), first < second
+    second: np.ndarray
+    rank: np.ndarray  # each pair's rank by look gap (ties: their average rank), minus the mean
+    colours: np.ndarray  # each patch's mean colour, (rows, cols, 3) uint8
+
+
+def patch_gaps(pixels: np.ndarray, grid: tuple[int, int]) -> PatchGaps:
+    from scipy.stats import rankdata
+
     looks = patch_looks(pixels, grid)
     first, second = np.triu_indices(len(looks), k=1)
-    look_gap = np.linalg.norm(looks[first] - looks[second], axis=1)
+    rank = _centred(rankdata(np.linalg.norm(looks[first] - looks[second], axis=1)))
+    colours = np.clip(np.rint(looks[:, :3] * 255), 0, 255).astype(np.uint8).reshape(*grid, 3)
+    return PatchGaps(first, second, rank, colours)
+
+
+def looks_alike(
+    grid_map: np.ndarray, pixels: np.ndarray | None = None, seed: int = 0, gaps: PatchGaps | None = None
+) -> LooksAlike:
+    """:class:`LooksAlike` of one (rows, cols) attention map over the picture it was computed on
+    (``pixels``, or its :func:`patch_gaps`)."""
+    from scipy.stats import rankdata
+
+    if gaps is None:
+        if pixels is None:
+            raise ValueError("looks_alike needs the picture or its patch gaps")
+        gaps = patch_gaps(pixels, grid_map.shape)
+    first, second, look_rank = gaps.first, gaps.second, gaps.rank
     log_weight = np.log(np.maximum(np.asarray(grid_map, dtype=np.float64).ravel(), 1e-30))
 
     def agreement(weights: np.ndarray) -> float:
-        return float(spearmanr(look_gap, np.abs(weights[first] - weights[second])).statistic)
+        # Spearman's rank correlation: Pearson's of the ranks (ties get their average rank), as
+        # scipy.stats.spearmanr gives it, with the looks' ranks made once for every map
+        weight_rank = _centred(rankdata(np.abs(weights[first] - weights[second])))
+        spread = np.sqrt(np.dot(look_rank, look_rank) * np.dot(weight_rank, weight_rank))
+        return float(np.dot(look_rank, weight_rank) / spread) if spread > 0 else float("nan")
 
     shuffled = np.random.default_rng(seed).permutation(log_weight)
-    colours = np.clip(np.rint(looks[:, :3] * 255), 0, 255).astype(np.uint8).reshape(*grid, 3)
-    return LooksAlike(agreement(log_weight), agreement(shuffled), colours)
+    return LooksAlike(agreement(log_weight), agreement(shuffled), gaps.colours)
 
 
 # --- predict-then-reveal ----------------------------------------------------------------------
