@@ -110,19 +110,31 @@ def _shown_by(call: ast.Call, parents: dict) -> str:
     return node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "?")
 
 
+def _page_and_its_widgets(source: str) -> list[ast.Module]:
+    """The page's syntax tree and those of the ``ui/widgets`` modules it imports (a part of the
+    page, ``ui.parts``, draws the page's text from there)."""
+    tree = ast.parse(source)
+    trees = [tree]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ui.widgets."):
+            path = ROOT / Path(*node.module.split(".")).with_suffix(".py")
+            trees.append(ast.parse(path.read_text(encoding="utf-8")))
+    return trees
+
+
 @pytest.mark.parametrize("page_id", PAGE_IDS)
 def test_links_are_only_in_sections_a_page_shows_as_markdown(page_id):
     """A section with a link is drawn by ``st.markdown``, never as a label, caption or heading."""
     texts = [lesson(page_id, lang).sections for lang in LANGUAGES]
     linked = {name for sections in texts for name, body in sections.items() if "[[" in body}
     source = (ROOT / "pages" / f"{page_id}.py").read_text(encoding="utf-8")
-    tree = ast.parse(source)
-    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     uses: dict[str, set[str]] = {}
-    for node in ast.walk(tree):
-        is_text_call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args
-        if is_text_call and isinstance(node.args[0], ast.Constant) and node.args[0].value in linked:
-            uses.setdefault(node.args[0].value, set()).add(_shown_by(node, parents))
+    for tree in _page_and_its_widgets(source):
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            is_text_call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args
+            if is_text_call and isinstance(node.args[0], ast.Constant) and node.args[0].value in linked:
+                uses.setdefault(node.args[0].value, set()).add(_shown_by(node, parents))
     if "intro" in linked and "intro" not in uses:
         assert "page_header(" in source and "intro=False" not in source
         uses["intro"] = {"markdown"}
