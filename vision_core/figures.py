@@ -118,8 +118,12 @@ def overlay_weights(values: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def _blend(photo: np.ndarray, colored: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    a = weights[..., None]
-    return (photo.astype(np.float64) * (1 - a) + colored.astype(np.float64) * a).round().astype(np.uint8)
+    """``photo · (1 − w) + colour · w``, rounded to uint8: in float32 (exact enough for 0…255, and
+    half the time of float64 on a page of twenty 336×336 overlays). Any of the three may be
+    given at a coarser shape that broadcasts to the photo's (:func:`overlay_grid`)."""
+    a = np.asarray(weights, dtype=np.float32)[..., None]
+    out = photo.astype(np.float32) * (1 - a) + np.asarray(colored, dtype=np.float32) * a
+    return np.rint(out, out=out).astype(np.uint8)
 
 
 def overlay(photo: np.ndarray, heat: np.ndarray, alpha: float = 0.75, cmap: str = "inferno") -> np.ndarray:
@@ -163,10 +167,11 @@ def overlay_grid(
     if h % rows or w % cols:
         raise ValueError(f"a {rows}×{cols} grid does not tile a {h}×{w} photo")
 
-    def up(a: np.ndarray) -> np.ndarray:
-        return np.repeat(np.repeat(a, h // rows, axis=0), w // cols, axis=1)
-
-    return _blend(photo, up(colorize(grid_map, cmap)), up(overlay_weights(grid_map, alpha)))
+    # each cell's colour and weight broadcast over its patch of the photo, not repeated pixel by pixel
+    cells = np.asarray(photo).reshape(rows, h // rows, cols, w // cols, 3)
+    colours = colorize(grid_map, cmap)[:, None, :, None, :]
+    weights = overlay_weights(grid_map, alpha)[:, None, :, None]
+    return _blend(cells, colours, weights).reshape(h, w, 3)
 
 
 def mark_patches(

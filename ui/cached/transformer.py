@@ -155,6 +155,15 @@ def saliency_map(subject: Subject) -> saliency.Saliency:
     return saliency.saliency(saliency_model(subject.choice), core.prepared(subject).tensor)
 
 
+@core.photo_cache(max_entries=8, by_reference=True)
+def saliency_chart(subject: Subject, scale_title: str):
+    """:func:`saliency_map` over the photo (``ui.charts.attention.saliency_over_photo``), made
+    once: the same whatever block or head the page shows."""
+    from ui.charts.attention import saliency_over_photo
+
+    return saliency_over_photo(network_pixels(subject), saliency_map(subject).values, scale_title)
+
+
 # --- one block -------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 from lessons import Lesson
 from ui.cached import transformer as cached
 from ui.charts.attention import colour_key
-from ui.charts.layout import jpeg_uri
+from ui.charts.layout import jpeg_uri, png_uri
 from ui.charts.overlays import over_photo
 from ui.session import Subject
 from ui.widgets import question
@@ -53,10 +53,10 @@ def question_patches(
     each one enlarged with its caption."""
     where, *crops = st.columns([2] + [1] * len(cells))
     marked = figures.mark_patches(figures.enlarge(pixels, 2), 2 * patch, cells, labels)
-    where.image(marked, width="stretch")
+    where.image(jpeg_uri(marked), width="stretch")
     for column, cell, caption in zip(crops, cells, captions, strict=True):
         crop = figures.enlarge(tokens.patch_pixels(pixels, patch, *cell), max(1, 120 // patch))
-        column.image(crop, caption=caption, width="stretch")
+        column.image(png_uri(crop), caption=caption, width="stretch")  # crisp pixels: lossless
 
 
 def top_patch_question(

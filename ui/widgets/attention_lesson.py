@@ -117,8 +117,7 @@ def attention_lesson(
     if choice.trained and saliency.has_decoder(choice.name):
         step(text("saliency_heading"))
         roi = cached.saliency_map(subject)
-        fig = attention_charts.saliency_over_photo(pixels, roi.values, text("saliency_scale"))
-        draw(st, fig, "tr_attention_saliency")
+        draw(st, cached.saliency_chart(subject, text("saliency_scale")), "tr_attention_saliency")
         st.markdown(text("saliency_text", low=roi.low, high=roi.high, share=roi.share_above_half, **says))
 
     # --- which picture to trust -----------------------------------------------------------------
