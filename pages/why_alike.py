@@ -30,7 +30,10 @@ if second is None:
     st.stop()
 other = subject.replace(photo=second)
 pictures = (cached.pixels(subject), cached.pixels(other))
-names = (text("photo_a", label=subject.photo.label), text("photo_b", label=second.label))
+names = (
+    text("photo_a", label=session.photo_name(subject.photo)),
+    text("photo_b", label=session.photo_name(second)),
+)
 cos = cached.embedding_cosine(subject, other)
 a_col, b_col, number_col = st.columns(3)
 for column, picture, name in zip((a_col, b_col), pictures, names, strict=True):

@@ -61,7 +61,7 @@ def read(page: str, section: str) -> None:
     params = st.query_params.to_dict()
     photo = params.get(PHOTO)
     if photo == OWN:
-        _note(page, "own_photo", sample=session.sample_photo().label)
+        _note(page, "own_photo", sample=session.sample_title(session.DEFAULT_SAMPLE))
     elif photo:
         ids = {s.id for s in samples.list_samples("photo")}
         if photo in ids:
@@ -69,7 +69,7 @@ def read(page: str, section: str) -> None:
             st.session_state["photo_source_id"] = f"sample:{photo}"
             st.session_state["photo_source_sample"] = photo  # the sidebar's sample box agrees
         else:
-            _note(page, "unknown_photo", sample=session.sample_photo().label)
+            _note(page, "unknown_photo", sample=session.sample_title(session.DEFAULT_SAMPLE))
     model = params.get(MODEL)
     if model and section in session.SECTION_FAMILIES:
         if model in session.encoders_for(section):

@@ -70,7 +70,7 @@ def banner(section: str, uses_encoder: bool) -> None:
     from vision_core.engine import encoders
 
     text = lesson("presenter", session.lang())
-    photo = session.current_photo().label
+    photo = session.photo_name(session.current_photo())
     if uses_encoder:
         st.caption(text("banner", photo=photo, model=encoders.get(session.encoder_name(section)).title))
     else:

@@ -8,6 +8,7 @@ session — and is never written to disk or sent anywhere.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -81,8 +82,28 @@ class Subject:
 
 
 def sample_photo(sample_id: str = DEFAULT_SAMPLE) -> Photo:
-    s = samples.get_sample(sample_id)
-    return Photo.from_bytes(samples.sample_bytes(sample_id), s.title)
+    return Photo.from_bytes(samples.sample_bytes(sample_id), sample_title(sample_id))
+
+
+def sample_title(sample_id: str, language: str | None = None) -> str:
+    """A sample picture's title in the page's language (``lessons/<lang>/samples.md``)."""
+    from lessons import lesson
+
+    titles = lesson("samples", language or lang()).sections
+    return titles[sample_id].strip() if sample_id in titles else samples.get_sample(sample_id).title
+
+
+@functools.cache
+def _sample_ids() -> dict[str, str]:
+    """Each sample picture's id by the SHA-256 of its file (a Photo's key)."""
+    return {hashlib.sha256(samples.sample_bytes(s.id)).hexdigest(): s.id for s in samples.list_samples()}
+
+
+def photo_name(photo: Photo) -> str:
+    """What to call ``photo`` on the page: a sample by its title in the page's language (it may
+    have been picked on a page in another), a learner's own photo by its file name."""
+    sample_id = _sample_ids().get(photo.key)
+    return sample_title(sample_id) if sample_id is not None else photo.label
 
 
 def current_photo() -> Photo:

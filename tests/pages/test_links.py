@@ -3,7 +3,7 @@ presenter mode go into the address bar, and a copied link opens the same view in
 
 from __future__ import annotations
 
-from conftest import APP, TIMEOUT, assert_ok, open_page
+from conftest import APP, TIMEOUT, assert_ok, open_page, sample_photo
 from streamlit.testing.v1 import AppTest
 
 from ui import links
@@ -40,7 +40,8 @@ def test_a_copied_link_reopens_the_same_view_in_a_new_session():
 
     again = open_link("pages/cnn_tensor.py", link)
     assert again.session_state["lang"] == "ru"
-    assert again.session_state["photo"].label == "Coffee cup"  # the link's sample, not the default
+    photo = again.session_state["photo"]  # the link's sample, not the default, named in Russian
+    assert photo.key == sample_photo("coffee").key and photo.label == "Чашка кофе"
     assert again.number_input(key="tensor_size").value == 161
     assert again.number_input(key="tensor_pixel_row").value == 12
     assert again.number_input(key="tensor_pixel_col").value == 40

@@ -260,3 +260,26 @@ def test_a_pages_choices_come_back_after_a_visit_to_another_page():
     ] or len(at.multiselect(key="emb_channels").value) == 2
     at.switch_page("pages/cnn_convolution.py").run()
     assert at.slider(key="conv_channel").value == 7
+
+
+def test_sample_photos_are_named_in_the_pages_language_even_when_picked_in_another():
+    at = open_page("pages/start.py")  # the sample was picked in English: its label is English
+    assert "Chelsea the cat" in [c for im in at.sidebar.get("image") for c in im.captions]
+    at.session_state["lang"] = "ru"
+    at.run()
+    assert_ok(at)
+    captions = [c for im in at.get("image") for c in im.captions]
+    assert captions.count("Кошка Челси") >= 2 and "Chelsea the cat" not in captions  # sidebar and page
+    options = next(box.options for box in at.sidebar.selectbox if "Кошка Челси" in box.options)
+    assert "Чашка кофе" in options and "Coffee cup" not in options
+
+
+def test_every_sample_has_a_title_in_every_language_and_the_english_one_is_the_samples_own():
+    from lessons import LANGUAGES, lesson
+    from vision_core import samples
+
+    for lang in LANGUAGES:
+        titles = lesson("samples", lang).sections
+        assert set(titles) == {s.id for s in samples.SAMPLES}, lang
+    english = lesson("samples", "en").sections
+    assert {k: v.strip() for k, v in english.items()} == {s.id: s.title for s in samples.SAMPLES}

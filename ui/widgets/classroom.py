@@ -104,7 +104,9 @@ def add_form(info: ClassInfo, text: Lesson) -> None:
     st.markdown(text("consent", side=THUMBNAIL_SIDE, model=model.title, dim=model.embedding_dim))
     photo = session.current_photo()
     left, right = st.columns([1, 3])
-    left.image(core.thumbnail(photo), caption=text("photo_caption", name=photo.label), width="stretch")
+    left.image(
+        core.thumbnail(photo), caption=text("photo_caption", name=session.photo_name(photo)), width="stretch"
+    )
     with right:
         st.caption(text("photo_hint"))
         label = st.text_input(

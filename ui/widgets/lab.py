@@ -85,7 +85,7 @@ def spec_picker() -> gallery.GallerySpec:
     """The samples, how many variants each gets and of which kinds, and how they are labelled."""
     text = lesson("emb_gallery", session.lang())
     spec = gallery.spec()
-    titles = {s.id: s.title for s in samples.list_samples()}
+    titles = {s.id: session.sample_title(s.id) for s in samples.list_samples()}
     kind_names = {k: text(f"kind_{k}") for k in AUGMENT_KINDS}
     left, mid, right = st.columns([4, 1, 2])
     ids = left.multiselect(

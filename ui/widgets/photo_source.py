@@ -55,7 +55,7 @@ def photo_source(
         photo = session.current_photo()
         return photo, f"current:{photo.key}"
     if source == "sample":
-        titles = {s.id: s.title for s in samples.list_samples("photo")}
+        titles = {s.id: session.sample_title(s.id) for s in samples.list_samples("photo")}
         options = list(titles)
         index = options.index(default_sample) if default_sample in options else 0
         box_key = sample_key or f"{key}_sample"

@@ -42,7 +42,7 @@ def _photo_picker(text) -> None:
     if error:
         st.error(error)
     current = session.current_photo()
-    st.image(core.thumbnail(current), caption=current.label, width="stretch")
+    st.image(core.thumbnail(current), caption=session.photo_name(current), width="stretch")
 
 
 def _encoder_picker(section: str, text) -> None:
