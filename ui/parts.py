@@ -58,8 +58,8 @@ def part(body: F) -> F:
 
 
 def rerun_part() -> None:
-    """Run the part this is called from again (the whole page where parts run inline: presenter
-    mode)."""
-    if presenter.active():
+    """Run the part this is called from again: alone when this run is the part's own, else (a
+    full run, where Streamlit refuses a part's rerun; presenter mode) the whole page."""
+    if presenter.active() or not _alone():
         st.rerun()
     st.rerun(scope="fragment")

@@ -74,6 +74,7 @@ def test_a_link_with_a_view_reopens_it_on_a_fresh_server_in_presenter_mode(brows
         # the introduction (step 0) is still on the page, hidden
         intro = pg.locator('[class*="st-key-present_hidden_0"]')
         expect(intro).to_be_hidden()
-        expect(pg.get_by_text("Coffee cup").first).to_be_visible()  # the link's sample, named above
+        title = lesson("samples", "ru")("coffee")  # the link's sample, named above in Russian
+        expect(pg.get_by_text(title).first).to_be_visible()
         shot(pg, "presenter_step_1_ru")
         assert "tensor_size=161" in pg.url and "present=1" in pg.url
