@@ -6,11 +6,12 @@ Run with ``make run`` (or ``streamlit run app.py`` inside the project's virtual 
 
 import streamlit as st
 
-from ui import links, presenter, session, warmup
+from ui import links, presenter, server, session, warmup
 from ui.widgets import header, nav, sidebar
 from vision_core.engine import memory
 
 memory.keep_freed_memory()  # traces reuse freed pages instead of faulting in new ones (see module)
+server.tune()  # one BLAS thread, a longer GIL switch interval: the learners are the parallelism
 
 links.read_early()  # a link's language and presenter mode, before anything is drawn in them
 room = presenter.active()

@@ -58,6 +58,7 @@ sys.path.insert(0, str(ROOT))
 SERVER_LOG = ROOT / "artifacts" / "bench_load_server.log"
 
 from tests.served import cpu_seconds, served  # noqa: E402
+from ui.server import LIBRARY_DEFAULTS  # noqa: E402
 from vision_core import samples  # noqa: E402
 
 # (page id, label of the control moved there): three lesson pages and one lab page
@@ -402,7 +403,8 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
 
-def report(n: int, phases: list[Phase], server: Server, warm: float) -> None:
+def report(n: int, phases: list[Phase], server: Server, warm: float) -> tuple[float, float]:
+    """Print the table for one N; return the p95 and CPU seconds of a widget change (all pages)."""
     peak = server.status("VmHWM") / 2**20
     print(f"\nN = {n} learners  (warm-up walk {warm:.0f} s; server's peak resident memory {peak:.0f} MiB)")
     kinds = ("open app", "upload", "open page", "widget change")
@@ -418,6 +420,21 @@ def report(n: int, phases: list[Phase], server: Server, warm: float) -> None:
                 f"  {label:<34}{len(seconds):>6}{percentile(seconds, 50):>9.2f}"
                 f"{percentile(seconds, 95):>9.2f}{max(seconds):>9.2f}{cpu:>12.3f}"
             )
+    changes = [p for p in phases if p.kind == "widget change"]
+    seconds = [s for p in changes for s in p.seconds]
+    return percentile(seconds, 95), sum(p.cpu for p in changes) / len(seconds)
+
+
+def run_n(n: int, env: dict[str, str], walk_pages, jitter: float) -> tuple[float, float]:
+    """N learners on a fresh server: the table, and the widget changes' p95 and CPU seconds each."""
+    with served_app(env) as server:
+        warm = asyncio.run(warm_up(server, walk_pages))
+        phases = asyncio.run(run_class(server, n, walk_pages, jitter))
+        summary = report(n, phases, server, warm)
+        time.sleep(2)  # the learners have closed their connections: Streamlit releases them
+        released = SERVER_LOG.read_text().count("session ended:")
+        print(f"  sessions released on disconnect (server log): {released} of {n + 1} (with the warm-up)")
+    return summary
 
 
 def main() -> None:
@@ -435,6 +452,11 @@ def main() -> None:
     parser.add_argument(
         "--env", nargs="*", default=[], metavar="NAME=VALUE", help="environment of the server (experiments)"
     )
+    parser.add_argument(
+        "--compare-defaults",
+        action="store_true",
+        help=f"each N also on a server with the libraries' defaults ({LIBRARY_DEFAULTS}=1, ui/server.py)",
+    )
     args = parser.parse_args()
     env = dict(kv.split("=", 1) for kv in args.env)
     random.seed(args.seed)
@@ -446,14 +468,15 @@ def main() -> None:
         + (f"; server environment: {' '.join(args.env)}" if args.env else "")
     )
     for n in args.sessions:
-        with served_app(env) as server:
-            warm = asyncio.run(warm_up(server, walk_pages))
-            phases = asyncio.run(run_class(server, n, walk_pages, args.jitter))
-            report(n, phases, server, warm)
-            time.sleep(2)  # the learners have closed their connections: Streamlit releases them
-            log = SERVER_LOG.read_text()
-            released = log.count("session ended:")
-            print(f"  sessions released on disconnect (server log): {released} of {n + 1} (with the warm-up)")
+        tuned = run_n(n, env, walk_pages, args.jitter)
+        if args.compare_defaults:
+            print(f"  … and on a server with the libraries' defaults ({LIBRARY_DEFAULTS}=1):")
+            defaults = run_n(n, {**env, LIBRARY_DEFAULTS: "1"}, walk_pages, args.jitter)
+            print(
+                f"  widget change, tuned ÷ defaults: p95 {tuned[0]:.2f} / {defaults[0]:.2f} s = "
+                f"{tuned[0] / defaults[0]:.2f}; CPU each {tuned[1]:.3f} / {defaults[1]:.3f} s = "
+                f"{tuned[1] / defaults[1]:.2f}"
+            )
     load = os.getloadavg()
     print(f"\nload average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end")
 
