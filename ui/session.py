@@ -94,15 +94,16 @@ def sample_title(sample_id: str, language: str | None = None) -> str:
 
 
 @functools.cache
-def _sample_ids() -> dict[str, str]:
-    """Each sample picture's id by the SHA-256 of its file (a Photo's key)."""
+def sample_ids() -> dict[str, str]:
+    """Each sample picture's id by the SHA-256 of its file (a Photo's key): how a photo is known
+    to be a sample, here and by the cache (whose sample results are shared, not private)."""
     return {hashlib.sha256(samples.sample_bytes(s.id)).hexdigest(): s.id for s in samples.list_samples()}
 
 
 def photo_name(photo: Photo) -> str:
     """What to call ``photo`` on the page: a sample by its title in the page's language (it may
     have been picked on a page in another), a learner's own photo by its file name."""
-    sample_id = _sample_ids().get(photo.key)
+    sample_id = sample_ids().get(photo.key)
     return sample_title(sample_id) if sample_id is not None else photo.label
 
 

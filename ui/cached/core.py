@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import inspect
 import threading
 from collections.abc import Hashable
@@ -33,7 +32,6 @@ from torch import nn
 from lessons import lesson
 from ui import session
 from ui.session import Choice, Photo, Subject
-from vision_core import samples
 from vision_core.engine import budget, encoders
 from vision_core.engine.preprocess import PreprocessSteps, load_image
 from vision_core.engine.trace import Trace, trace
@@ -104,14 +102,8 @@ def _owner(arguments) -> Hashable:
     for value in arguments:
         photo = value.photo if isinstance(value, Subject) else value if isinstance(value, Photo) else None
         if photo is not None:
-            return SHARED if photo.key in sample_keys() else session_owner()
+            return SHARED if photo.key in session.sample_ids() else session_owner()
     return session_owner()
-
-
-@functools.cache
-def sample_keys() -> frozenset[str]:
-    """The SHA-256 of every sample photo's file (their results are not private)."""
-    return frozenset(hashlib.sha256(samples.sample_bytes(s.id)).hexdigest() for s in samples.list_samples())
 
 
 def session_owner() -> str:
@@ -119,12 +111,18 @@ def session_owner() -> str:
     ctx = get_script_run_ctx()
     if ctx is None:
         return "no-session"
-    watch_session(ctx.session_id)
+    if ctx.session_id not in _watched:  # a page asks several times a run: one cache look-up a session
+        watch_session(ctx.session_id)
+        _watched.add(ctx.session_id)
     return ctx.session_id
+
+
+_watched: set[str] = set()  # the sessions whose end watch_session is watching for
 
 
 def _session_ended(session_id: str) -> None:
     """Streamlit calls this when a session disconnects: its results and holds leave the budget."""
+    _watched.discard(session_id)  # a scoped cache cleared by hand ends its watch too: watch it again
     results, held = STORE.drop_owner(session_id), budget.server_budget().drop(session_id)
     _LOGGER.info("session ended: %d photo results and %.1f MiB of holds released", results, held / budget.MB)
 
