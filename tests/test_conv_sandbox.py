@@ -201,7 +201,7 @@ def test_filters_and_maps_pictures_outline_the_chosen_tile(lite0):
     red = (255, 45, 85)
     assert tuple(picture[top, left]) == red and tuple(picture[bottom - 1, right - 1]) == red
     maps = tr.array("_conv_stem")[0]
-    mosaic = conv_sandbox.maps_picture(maps, 0)
+    mosaic = conv_sandbox.outline_map(conv_sandbox.maps_mosaic(maps), 0, len(maps), maps.shape[1:])
     left, top, right, bottom = conv_sandbox.tile_box(0, len(maps), maps.shape[1:], pad=3)
     assert tuple(mosaic[top, left]) == (255, 45, 85)
     plain = figures.colorize_mosaic(figures.mosaic(maps, pad=3))

@@ -21,6 +21,8 @@ from typing import Any
 
 import streamlit as st
 
+from ui.charts.pictures import CAPTION_CLASS
+
 KEY = "present"  # the session-state key and the query parameter (?present=1)
 _HIDDEN = "present_hidden"  # the key prefix of the containers that hold the steps already shown
 FONT, TITLE_FONT, TALLER = 20, 24, 1.3  # figures: text size in px, title size, height factor
@@ -173,28 +175,34 @@ def _controls(page: str, here: int, next_title: str | None) -> None:
 
 
 def figure(fig: Any) -> Any:
-    """A Plotly figure (or its dict) as the room sees it: larger text, taller. Unchanged when
-    presenter mode is off."""
+    """A figure (a ``Built`` spec, a Plotly figure or its dict) as the room sees it: larger text,
+    taller; as a new ``Built`` (the given spec may be cached, so it is never changed). Unchanged
+    when presenter mode is off."""
     if not active():
         return fig
-    import plotly.graph_objects as go
+    from ui.charts.layout import built
 
-    fig = go.Figure(fig.to_dict() if isinstance(fig, go.Figure) else fig)  # a copy: it may be cached
-    layout = fig.layout
-    height = layout.height
-    fig.update_layout(
-        font={"size": FONT, "color": "#000000"},
-        title_font_size=TITLE_FONT,
-        height=int(height * TALLER) if height else None,
+    spec = fig.to_dict() if hasattr(fig, "to_dict") else fig
+    layout = dict(spec.get("layout", {}))
+    layout["font"] = {**layout.get("font", {}), "size": FONT, "color": "#000000"}
+    title = layout.get("title", {})
+    title = {"text": title} if isinstance(title, str) else title
+    layout["title"] = {**title, "font": {**title.get("font", {}), "size": TITLE_FONT}}
+    if layout.get("height"):
+        layout["height"] = int(layout["height"] * TALLER)
+    # numbers written in grid cells, as notes or as a trace's text
+    layout["annotations"] = [_larger(note, "font") for note in layout.get("annotations", ())]
+    return built(
+        {**spec, "layout": layout, "data": [_larger(trace, "textfont") for trace in spec.get("data", ())]}
     )
-    for note in layout.annotations or ():  # numbers written in grid cells
-        if note.font and note.font.size:
-            note.font.size = max(FONT, note.font.size * TALLER)
-    for trace in fig.data:
-        textfont = getattr(trace, "textfont", None)
-        if textfont is not None and textfont.size:
-            textfont.size = max(FONT, textfont.size * TALLER)
-    return fig
+
+
+def _larger(item: dict, font: str) -> dict:
+    """``item`` with its ``font`` entry's size (where one is set) :data:`TALLER`, at least :data:`FONT`."""
+    size = (item.get(font) or {}).get("size")
+    if not size:
+        return item
+    return {**item, font: {**item[font], "size": max(FONT, size * TALLER)}}
 
 
 # The high-contrast theme: black on white, large text, thick focus marks. Class names are
@@ -212,6 +220,7 @@ html, body, [data-testid="stAppViewContainer"] {{ background: #ffffff; color: #0
 [data-testid="stMetricValue"] {{ font-size: 44px !important; }}
 [data-testid="stMetricLabel"] p {{ font-size: 20px !important; }}
 [data-testid="stImageCaption"] {{ font-size: 20px !important; color: #111111 !important; }}
+.{CAPTION_CLASS} {{ font-size: 20px !important; color: #111111 !important; }}
 button p {{ font-size: 20px !important; }}
 h1 {{ font-size: 48px !important; }}
 h2 {{ font-size: 36px !important; }}

@@ -24,36 +24,44 @@ CellBox = tuple[int, int, int, int, str]
 PNG_LEVEL = 1  # zlib's fastest: for a 224×224 photo 7 ms instead of 19 ms at the default 6, 6 % larger
 
 
-def png(image: np.ndarray) -> bytes:
-    """An RGB (or grey) picture as PNG bytes: lossless, so a map keeps its exact colours and crisp
-    cells (``st.image`` would write a picture as JPEG, or as PNG at the slow default level)."""
+def encoded(image: np.ndarray, fmt: str) -> bytes:
+    """An RGB (or grey) picture written as ``fmt`` ("PNG" at :data:`PNG_LEVEL`, "JPEG" at
+    :data:`JPEG_QUALITY`)."""
+    options = {"PNG": {"compress_level": PNG_LEVEL}, "JPEG": {"quality": JPEG_QUALITY}}[fmt]
     buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buffer, "PNG", compress_level=PNG_LEVEL)
+    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buffer, fmt, **options)
     return buffer.getvalue()
 
 
-def png_uri(image: np.ndarray) -> str:
-    """:func:`png` as a data URI."""
-    return "data:image/png;base64," + base64.b64encode(png(image)).decode()
+def png(image: np.ndarray) -> bytes:
+    """An RGB (or grey) picture as PNG bytes: lossless, so a map keeps its exact colours and crisp
+    cells (``st.image`` would write a picture as JPEG, or as PNG at the slow default level)."""
+    return encoded(image, "PNG")
 
 
-JPEG_QUALITY = 92  # for photos with colour laid over them: a tenth of the PNG's time, a third of its size
+def png_uri(image: np.ndarray | bytes) -> str:
+    """:func:`png` (or PNG bytes already written) as a data URI."""
+    data = image if isinstance(image, bytes) else png(image)
+    return "data:image/png;base64," + base64.b64encode(data).decode()
+
+
+# for photos with colour laid over them (bench/bench_pictures.py measures both formats on one)
+JPEG_QUALITY = 92
 
 
 def jpeg_uri(image: np.ndarray) -> str:
     """An RGB photo-like picture as a JPEG data URI, for ``st.image``: written once, here, and
     sent inside the page's message (Streamlit would reopen given bytes to check their format,
     keep them in its media store and serve them on a request of their own)."""
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buffer, "JPEG", quality=JPEG_QUALITY)
-    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return "data:image/jpeg;base64," + base64.b64encode(encoded(image, "JPEG")).decode()
 
 
-def image_trace(image: np.ndarray) -> dict:
+def image_trace(image: np.ndarray, source: str | None = None) -> dict:
     """An RGB picture (H×W×3 uint8) as a Plotly image trace that carries a PNG, not the numbers:
     a 448×448 map is some 20 kB instead of 800 kB of pixel values, which the browser would parse
-    and paint value by value.  Axes and cells are those of ``z`` (one unit a pixel, from 0)."""
-    return {"type": "image", "source": png_uri(image), "hoverinfo": "skip"}
+    and paint value by value.  Axes and cells are those of ``z`` (one unit a pixel, from 0).
+    ``source``: the picture's data URI where it is already written (:func:`png_uri`)."""
+    return {"type": "image", "source": source or png_uri(image), "hoverinfo": "skip"}
 
 
 CHECK = "PYTEST_CURRENT_TEST" in os.environ  # tests check every figure; a served app trusts its own
@@ -64,7 +72,7 @@ class Built(go.Figure):
     a dict, Streamlit has Plotly check every property of it on every run (0.6 s per run for the
     convolution page's 64-frame play-back, 30 ms for a clickable map with hover values); given a
     ``go.Figure``, Plotly checks it when it is made and deep-copies it (and writes its arrays
-    again) when Streamlit asks for its dict: for the lab's map of 300 photos, 50 ms a run. Our
+    again) when Streamlit asks for its dict, on every run of the page. Our
     specs are dicts made by this package and checked by every test run (:data:`CHECK`), so the
     served app skips the check, and Streamlit is handed the dict itself. Nothing but
     :meth:`to_dict` is used; a spec is never changed in place (it may be cached):

@@ -11,7 +11,8 @@ convolution whose kernel size, stride, padding and dilation the learner sets.
 * :func:`sum_terms` — a sum written out term by term, negative terms in brackets.
 * :func:`rounded_to_sum` — terms rounded so that, as shown, they add up to the shown total;
   :func:`shown_breakdown` — a real layer's value taken apart that way.
-* :func:`filters_picture`, :func:`maps_picture` — a layer's filters and feature maps, one marked.
+* :func:`filters_picture`, :func:`maps_mosaic` and :func:`outline_map` — a layer's filters and
+  feature maps, one marked.
 """
 
 from __future__ import annotations
@@ -308,8 +309,3 @@ def outline_map(mosaic: np.ndarray, channel: int, count: int, shape: tuple[int, 
     """A copy of a :func:`maps_mosaic` of ``count`` maps of ``shape`` with map ``channel`` outlined."""
     box = tile_box(channel, count, shape, pad=MAPS_PAD)
     return pixels.draw_box(mosaic, box, width=4)
-
-
-def maps_picture(maps: np.ndarray, channel: int) -> np.ndarray:
-    """The (F, H, W) feature maps as a mosaic with map ``channel`` outlined."""
-    return outline_map(maps_mosaic(maps), channel, len(maps), tuple(maps.shape[1:]))
