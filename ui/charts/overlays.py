@@ -74,7 +74,7 @@ def over_photo(pixels: np.ndarray, grid_map: np.ndarray, alpha: float = OVERLAY_
 @cache
 def over_photo_key() -> str:
     """The colour key of :func:`over_photo`: a map's lowest value (left) to its highest (right), as
-    a PNG data URI made once (a page shows it under every map)."""
+    a PNG data URI made once (for a row of maps, each on its own range)."""
     return png_uri(figures.overlay_key(alpha=OVERLAY_ALPHA))
 
 

@@ -1,5 +1,6 @@
-"""The attention page's rollout column: the picture on top, its controls (how heads are fused, how
-many of the weakest links are dropped) under it, and its caption; and the patches its question names."""
+"""The attention page's rollout column: the picture on top with its colour key and caption, and its
+controls (how heads are fused, how many of the weakest links are dropped) under it; and the
+patches its question names."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import streamlit as st
 
 from lessons import Lesson
 from ui.cached import transformer as cached
-from ui.charts.attention import colour_key
+from ui.charts.attention import map_over_photo
 from ui.charts.layout import jpeg_uri, png_uri
-from ui.charts.overlays import over_photo
+from ui.charts.overlays import value_range
 from ui.session import Subject
 from ui.widgets import question
 from ui.widgets.captions import spread_caption
@@ -20,11 +21,9 @@ from vision_core.transformer import attention, tokens
 FUSIONS = ("mean", "min", "max")
 
 
-def rollout_column(
-    column, text: Lesson, subject: Subject, layers: int, pixels: np.ndarray, key_words=None
-) -> None:
-    """Attention rollout through all ``layers`` blocks, in ``column``; under the picture its colour
-    key when ``key_words`` (map → the key's words) is given."""
+def rollout_column(column, text: Lesson, subject: Subject, layers: int, pixels: np.ndarray) -> None:
+    """Attention rollout through all ``layers`` blocks, in ``column``, with its colour key: the
+    rollout's own lowest and highest value (it is scaled so that the largest is 1; not a weight)."""
     with column:
         st.subheader(text("rollout"))
         picture = st.empty()  # the controls sit under the picture, so that the three pictures line up
@@ -38,12 +37,10 @@ def rollout_column(
             text("discard_label"), 0.0, 0.95, 0.0, 0.05, key="tr_attention_discard", help=text("discard_help")
         )
         roll = cached.rollout_map(subject, fusion, float(discard))
-        with picture.container():
-            st.image(jpeg_uri(over_photo(pixels, roll)), width="stretch")
-            if key_words is not None:
-                colour_key(st, key_words(roll))
         how = {"layers": layers, "fusion": text(f"fusion_{fusion}"), "discard": discard}
-        st.caption(spread_caption(text, "rollout_caption", roll, **how))
+        caption = spread_caption(text, "rollout_caption", roll, **how)
+        lo, hi = value_range(roll)
+        map_over_photo(picture, pixels, roll, caption, key=text("key_rollout", lo=lo, hi=hi))
 
 
 def question_patches(
@@ -51,12 +48,17 @@ def question_patches(
 ) -> None:
     """The patches a question names: where they sit on the picture (each box with its label), and
     each one enlarged with its caption."""
-    where, *crops = st.columns([2] + [1] * len(cells))
+    where, crops = st.columns([2, 4])
     marked = figures.mark_patches(figures.enlarge(pixels, 2), 2 * patch, cells, labels)
     where.image(jpeg_uri(marked), width="stretch")
-    for column, cell, caption in zip(crops, cells, captions, strict=True):
-        crop = figures.enlarge(tokens.patch_pixels(pixels, patch, *cell), max(1, 120 // patch))
-        column.image(png_uri(crop), caption=caption, width="stretch")  # crisp pixels: lossless
+    enlarged = [
+        figures.enlarge(tokens.patch_pixels(pixels, patch, *cell), max(1, CROP // patch)) for cell in cells
+    ]
+    side = enlarged[0].shape[1]
+    crops.image([png_uri(c) for c in enlarged], caption=captions, width=side)  # crisp pixels: lossless
+
+
+CROP = 160  # about how many pixels wide a question's patch is drawn
 
 
 def top_patch_question(

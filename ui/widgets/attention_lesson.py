@@ -14,8 +14,8 @@ from lessons import Lesson
 from ui.cached import transformer as cached
 from ui.charts import attention as attention_charts
 from ui.charts import curves
-from ui.charts.layout import draw
-from ui.charts.overlays import value_range
+from ui.charts.layout import draw, png_uri
+from ui.charts.pictures import picture_grid
 from ui.parts import part
 from ui.presenter import step
 from ui.session import Choice, Subject
@@ -23,7 +23,6 @@ from ui.widgets.attention import rollout_column, top_patch_question
 from ui.widgets.captions import looks_alike_text, spread_caption
 from ui.widgets.encoder import untrained_note
 from ui.widgets.pickers import position_picker
-from vision_core import figures
 from vision_core.transformer import saliency, tokens
 from vision_core.transformer.attention import FLAT_SHARE, AttentionViews, mean_over_heads
 
@@ -54,8 +53,7 @@ def attention_lesson(
 
     def key_words(grid_map) -> str:
         """The colour key's words under one map: its lowest and its highest weight."""
-        lo, hi = value_range(grid_map)
-        return text("key_range", lo=lo, hi=hi)
+        return attention_charts.key_words(text, "key_range", grid_map)
 
     # --- where the CLS token looks --------------------------------------------------------------
     step(text("cls_heading", layer=layer))
@@ -70,7 +68,7 @@ def attention_lesson(
         attention_charts.map_over_photo(
             column, pixels, grid_map, caption, text(title, head=head), key_words(grid_map)
         )
-    rollout_column(rolled, text, subject, views.layers, pixels, key_words)
+    rollout_column(rolled, text, subject, views.layers, pixels)
 
     # --- all heads of the layer -----------------------------------------------------------------
     step(text("heads_heading", **says))
@@ -78,28 +76,32 @@ def attention_lesson(
     notes = [
         spread_caption(text, "head_caption", maps[h], flag="flat_short", head=h) for h in range(views.heads)
     ]
-    attention_charts.map_rows(pixels, maps, notes, attention_charts.per_row(views.heads))
-    attention_charts.colour_key(st.columns(3)[0], text("key_each"))
-    st.caption(text("heads_note"))
+    alts = [text("head_alt", head=h, layer=layer) for h in range(views.heads)]
+    attention_charts.map_rows(pixels, maps, notes, alts, attention_charts.per_row(views.heads))
+    attention_charts.colour_key(st, text("key_each"))
+    st.markdown(text("heads_note"))
 
     # --- where one patch looks ------------------------------------------------------------------
     step(text("patch_heading"))
     left, right = st.columns(2)
     with left:
-        lined, labels = figures.grid_lines(pixels, spec.patch), (text("row"), text("col"))
-        row, col = position_picker(lined, (rows, cols), "tr_attention_patch", labels=labels, height=380)
+        labels, lined = (text("row"), text("col")), png_uri(cached.patch_grid_png(subject))
+        row, col = position_picker(
+            pixels, (rows, cols), "tr_attention_patch", labels=labels, height=380, source=lined
+        )
     maps = cached.token_maps(subject, layer, row, col)
     says |= {"row": row, "col": col, "token": tokens.token_index(row, col, cols)}
     with right:
-        a, b = st.columns(2)
-        mean = mean_over_heads(maps)
-        for column, grid_map, caption in (
-            (a, maps[head], "patch_head_caption"),
-            (b, mean, "patch_mean_caption"),
-        ):
-            attention_charts.map_over_photo(
-                column, pixels, grid_map, text(caption, **says), key=key_words(grid_map)
+        shown = [
+            attention_charts.keyed_map(
+                pixels, grid_map, text(caption, **says), key_words(grid_map), text("patch_alt", **says)
             )
+            for grid_map, caption in (
+                (maps[head], "patch_head_caption"),
+                (mean_over_heads(maps), "patch_mean_caption"),
+            )
+        ]
+        picture_grid(st, shown, per_row=2)
         st.markdown(spread_caption(text, "spread", maps[head], lead=text("patch_text", **says)))
 
     # --- how far each head looks ----------------------------------------------------------------

@@ -28,6 +28,7 @@ def clickable_map(
     title: str | None = None,
     hover: tuple[np.ndarray, str] | None = None,
     layout_extra: dict | None = None,
+    source: str | None = None,
 ) -> tuple[int, int] | None:
     """Draw ``image`` (H×W values or H×W×3 uint8) with an invisible point on each of ``grid``'s
     cells; return the (row, col) the learner clicked on this run, else None.
@@ -40,12 +41,13 @@ def clickable_map(
 
     ``hover`` = (rows·cols × n values, template): more numbers for each cell's hover label, after its
     row and column (``customdata[2]`` on); ``layout_extra`` adds to the figure's layout (its
-    number separators, say).
+    number separators, say); ``source``, the RGB ``image`` already written as a data URI (by a
+    cache, say: a page that redraws the same picture on every run need not write it again).
     """
     rows, cols = grid
     h, w = image.shape[:2]
     if image.ndim == 3:
-        base = image_trace(image)  # a PNG: the browser draws it at once
+        base = image_trace(image, source)  # a PNG: the browser draws it at once
     else:
         base = {
             "type": "heatmap",
