@@ -89,7 +89,7 @@ growth = field_growth(tr, model.stages)
 line = text("growth_photo_line", photo=side)
 draw(st, growth_chart(growth, side, line, text("growth_axis")), "deeper_growth")
 st.markdown(text("growth_text", model=title, first=growth.first, last=growth.last, times=growth.times))
-st.caption(text("growth_note"))
+st.markdown(text("growth_note"))
 
 # --- the stage table ----------------------------------------------------------------------
 step(text("table_heading"))

@@ -107,7 +107,7 @@ for i, (col, (tag, c)) in enumerate(zip(st.columns(len(choices)), choices.items(
         scatter(
             m.coords, labels, hover, key=f"lab_compare_map_{tag}", height=360, clickable=False, legend=False
         )
-st.caption(text("maps_note", k=m.params["n_neighbors"]))  # the neighbours UMAP really used
+st.markdown(text("maps_note", k=m.params["n_neighbors"]))  # the neighbours UMAP really used
 
 step(text("photo_heading"))
 st.session_state.setdefault("lab_compare_photo", ab.least)

@@ -59,7 +59,7 @@ groups = neighbours.label_groups([items[i].label for i in order])
 names = charts.photo_names(items, order)
 heat = charts.vectors_heatmap(vectors[order, :shown], names, groups, text("heat_x", shown=shown, dim=dim))
 draw(st, heat, "lab_heat")
-st.caption(text("heat_note"))
+st.markdown(text("heat_note"))
 lab_questions.cosine(items, choice, vectors)  # predicted before a later page says how alike they are
 widgets.export_buttons(vectors, items, choice)
 st.page_link("pages/emb_map.py", label=text("next"), icon=":material/arrow_forward:")

@@ -56,7 +56,7 @@ confusion = charts.confusion_matrix(
     probe.confusion, probe.classes, text("confusion_hover"), text("predicted_axis"), text("true_axis")
 )
 draw(st, confusion, "lab_confusion")
-st.caption(text("confusion_note"))
+st.markdown(text("confusion_note"))
 
 st.subheader(text("wrong_heading"))
 wrong = list(probe.misclassified)

@@ -114,6 +114,6 @@ st.markdown(text("mlp_text_scaled" if walk.layer_scale else "mlp_text", **mlp, *
 points = (walk.step("fc1").values, walk.step("act").values)
 labels = (function, text("act_points", **says)), text("act_axis_x"), text("act_axis_y")
 draw(st, curves.curve_and_points(walk.activation_curve(), points, *labels), "tr_block_gelu")
-st.caption(text("mlp_caption", **says))
+st.markdown(text("mlp_caption", **says))
 st.markdown(text("end_text", **says))
 untrained_note(choice)

@@ -8,9 +8,9 @@ from lessons import lesson
 from ui import session
 from ui.cached import transformer as cached
 from ui.charts import curves, vectors
+from ui.charts.attention import key_words, map_over_photo
 from ui.charts.grids import number_grid_figure
 from ui.charts.layout import draw
-from ui.charts.overlays import over_photo
 from ui.presenter import step
 from ui.widgets import question
 from ui.widgets.captions import spread_caption
@@ -48,9 +48,9 @@ draw(one, grid, "tr_clip_head_grid")
 mean = float(pool.mean_weight[head])
 one.caption(spread_caption(text, "head_caption", pool.weights[head], head=head, mean=mean, **says))
 average.subheader(text("average_title", heads=pool.heads))
-average.image(over_photo(pixels, pool.average), width="stretch")
 mean = pool.mean_weight_average
-average.caption(spread_caption(text, "average_caption", pool.average, mean=mean, **says))
+caption = spread_caption(text, "average_caption", pool.average, mean=mean, **says)
+map_over_photo(average, pixels, pool.average, caption, key=key_words(text, "key_weight", pool.average))
 results = {"dim": pool.embedding.size, "diff": pool.recomputed_max_difference, "cosine": pool.cosine}
 st.markdown(text("pool_result", **results, **says))
 untrained_note(rn)
@@ -67,7 +67,7 @@ st.markdown(text("ln_text", tokens=n_tokens, dim=dim, diff=ln.max_difference, **
 names = (text("std_before"), text("std_after"))
 fig = curves.spread_lines(ln.std_before, ln.std_after, names, text("token_axis"), text("std_axis"), True)
 draw(st, fig, "tr_clip_ln_std")
-st.caption(text("ln_caption"))
+st.markdown(text("ln_caption"))
 untrained_note(vit)
 
 # --- I_f from both towers -------------------------------------------------------------------

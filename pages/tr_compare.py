@@ -7,8 +7,8 @@ import streamlit as st
 from ui import session
 from ui.cached import transformer as cached
 from ui.charts import vectors
+from ui.charts.attention import key_words, map_over_photo
 from ui.charts.layout import draw
-from ui.charts.overlays import over_photo
 from ui.presenter import step
 from ui.widgets import question
 from ui.widgets.encoder import RANDOM_WEIGHTS, choose_encoder, fixed_choice, untrained_note, weights_help
@@ -51,7 +51,9 @@ cnn_pixels = cached.network_pixels(cnn_subject)
 caption = text("cnn_map_caption", channel=strongest[0], step=grid_step, shape=format_shape(fmap.shape))
 mosaic = figures.enlarge(figures.colorize_mosaic(figures.mosaic(fmap[strongest], cols=MOSAIC // 2)), 8)
 left.subheader(cnn_spec.title)
-left.image(over_photo(cnn_pixels, fmap[strongest[0]]), width="stretch", caption=caption)
+map_over_photo(
+    left, cnn_pixels, fmap[strongest[0]], caption, key=key_words(text, "key_value", fmap[strongest[0]])
+)
 caption = text("cnn_mosaic_caption", n=MOSAIC, channels=", ".join(str(c) for c in strongest))
 left.image(mosaic, width="stretch", caption=caption)
 
@@ -59,10 +61,12 @@ vit_pixels = cached.network_pixels(vit_subject)
 last, (rows, cols) = views.layers - 1, views.grid
 right.subheader(vit_spec.title)
 caption = text("vit_map_caption", layer=last, heads=views.heads, rows=rows, cols=cols)
-right.image(over_photo(vit_pixels, views.cls_mean[last]), width="stretch", caption=caption)
+map_over_photo(
+    right, vit_pixels, views.cls_mean[last], caption, key=key_words(text, "key_weight", views.cls_mean[last])
+)
 roll = cached.rollout_map(vit_subject, "mean", 0.0)
 caption = text("vit_rollout_caption", layers=views.layers)
-right.image(over_photo(vit_pixels, roll), width="stretch", caption=caption)
+map_over_photo(right, vit_pixels, roll, caption, key=key_words(text, "key_rollout", roll))
 titles = {"cnn": cnn_spec.title, "vit": vit_spec.title}
 st.markdown(text("maps_text", rows=fmap.shape[1], cols=fmap.shape[2], vrows=rows, vcols=cols, **titles))
 

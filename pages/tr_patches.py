@@ -50,7 +50,7 @@ for col, p in zip(st.columns(len(sizes)), sizes, strict=True):
     col.image(figures.grid_lines(pixels, p), width="stretch", caption=caption)
     if any(other.unused):
         col.caption(text("grid_unused", bottom=other.unused[0], right=other.unused[1], p=p))
-st.caption(text("grid_note", **says))
+st.markdown(text("grid_note", **says))
 
 # --- one patch ------------------------------------------------------------------------------
 step(text("patch_heading"))

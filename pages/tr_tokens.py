@@ -106,5 +106,5 @@ else:
     names = (text("std_before"), text("std_after"))
     fig = curves.spread_lines(ln.std_before, ln.std_after, names, text("token_axis"), text("std_axis"), False)
     draw(st, fig, "tr_tokens_ln_std")
-    st.caption(text("ln_caption"))
+    st.markdown(text("ln_caption"))
 untrained_note(choice)

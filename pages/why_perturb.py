@@ -7,7 +7,7 @@ import streamlit as st
 
 from ui import session
 from ui.cached import why_perturb as cached
-from ui.charts.attention import map_over_photo
+from ui.charts.attention import key_words, map_over_photo
 from ui.charts.layout import draw
 from ui.charts.why_perturb import maps_before_after, similarity_curve
 from ui.presenter import step
@@ -62,8 +62,17 @@ elif c.cls_before is not None and c.cls_after is not None:
     (r0, c0), (r1, c1) = peak_patch(c.cls_before[layer]), peak_patch(c.cls_after[layer])
     st.markdown(text("attention_text", layer=layer))
     left, right = st.columns(2)
-    map_over_photo(left, picture, c.cls_before[layer], text("attention_before", layer=layer))
-    map_over_photo(right, c.pixels, c.cls_after[layer], text("attention_after", layer=layer))
+    before, after = c.cls_before[layer], c.cls_after[layer]
+    map_over_photo(
+        left,
+        picture,
+        before,
+        text("attention_before", layer=layer),
+        key=key_words(text, "key_weight", before),
+    )
+    map_over_photo(
+        right, c.pixels, after, text("attention_after", layer=layer), key=key_words(text, "key_weight", after)
+    )
     peak = "peak_same" if (r0, c0) == (r1, c1) else "peak_moved"
     st.markdown(text(peak, r0=r0, c0=c0, r1=r1, c1=c1))
 

@@ -96,7 +96,7 @@ draw(right, figure, "why_occlusion")
 right.caption(text(f"occlusion_{'caption' if occ.largest_drop >= 0 else 'rises'}_{kind}", **occ.numbers()))
 if not cam_map.flat:
     st.markdown(text(f"check_{'agrees' if check.agrees else 'disagrees'}_{kind}", **check.numbers()))
-st.caption(text("hires_same" if cam_map.uniform_gradient else "hires_differs"))
+st.markdown(text("hires_same" if cam_map.uniform_gradient else "hires_differs"))
 
 # --- the sanity check: the same map with random weights -------------------------------------
 step(text("sanity_heading"))

@@ -235,7 +235,7 @@ def test_the_class_map_in_russian(store):
         n=3,
         shown=class_map(np.stack([e.vector for e in store.entries(info.code)])).params["shown"],
         min_umap=5,
-    ) in [c.value for c in at.caption]
+    ) in [m.value for m in at.markdown]
     bad = learner("ZZZZZZ", lang="ru")
     assert RU("error_unknown_code", code="ZZZZZZ") in errors(bad)
 

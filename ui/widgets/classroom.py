@@ -261,9 +261,9 @@ def map_of(entries: list[Entry], own: Entry | None, key: str) -> None:
     if cmap.method == "single":
         st.caption(text("map_single"))
     elif cmap.method == "pca":
-        st.caption(text("map_pca", n=n, shown=cmap.params["shown"], min_umap=MIN_UMAP))
+        st.markdown(text("map_pca", n=n, shown=cmap.params["shown"], min_umap=MIN_UMAP))
     else:
-        st.caption(text("map_umap", n=n, k=cmap.params["n_neighbors"]))
+        st.markdown(text("map_umap", n=n, k=cmap.params["n_neighbors"]))
     st.caption(text("map_live", seconds=REFRESH))
     if mine is None:
         return
