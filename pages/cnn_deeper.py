@@ -4,12 +4,11 @@ input size (any CNN architecture, no weights needed) and the residual add taken 
 import streamlit as st
 
 from ui import session
-from ui.cached import cnn, core
+from ui.cached import core
 from ui.charts.cnn import field_growth as growth_chart
-from ui.charts.feature_maps import channel_mosaic, residual_inputs
+from ui.charts.feature_maps import channel_mosaic
 from ui.charts.layout import draw
 from ui.charts.overlays import map_image
-from ui.charts.palette import SIGNED
 from ui.charts.sliding import stage_views
 from ui.charts.tables import lesson_table
 from ui.presenter import step
@@ -19,18 +18,15 @@ from ui.widgets.cnn import opens_on, stage_controls, table_controls
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
 from ui.widgets.linked import cell_and_field
-from ui.widgets.pickers import position_picker
+from ui.widgets.residual import residual_section
 from vision_core.cnn.convolution import receptive_fields
 from vision_core.cnn.sliding import centre, side_by_side, spread
 from vision_core.cnn.stages import (
-    consumers,
     field_growth,
     format_shape,
     last_grid,
     last_grid_numbers,
     last_grid_question,
-    residual_add,
-    residual_adds,
     shape_rows,
     shown_channels,
     strongest_channels,
@@ -112,29 +108,4 @@ st.caption(text("table_caption", model=model_title, input=input_shape, **totals)
 
 # --- the residual add ---------------------------------------------------------------------
 step(text("residual_heading"))
-st.markdown(text("residual_intro"))
-adds = residual_adds(tr, model.stages, stage)
-if not adds:
-    st.info(text("no_add", stage=stage))
-    adds = [s.name for s in tr.of_kind("add")]
-block = st.selectbox(text("block_label"), adds, key="deeper_block")
-res = residual_add(cnn.step_values(subject, block, *tr[block].inputs, precision="float32"), block)
-opens_on("deeper_add_block", (choice, block), {"deeper_add_channel": res.most_changed_channel()})
-ch = st.slider(text("channel_label_add"), 0, len(res.output) - 1, key="deeper_add_channel")
-if res.projected:
-    st.markdown(text("shortcut_projected", kernel=tr[tr[res.identity_step].inputs[0]].meta["kernel"][0]))
-else:
-    st.markdown(text("shortcut_plain"))
-st.caption(text("click_add"))
-cols = st.columns(3)
-with cols[2]:
-    out_map = map_image(res.output[ch], vmax=res.scale(ch), **SIGNED)
-    out_title = text("output_title", step=block)
-    ay, ax = position_picker(
-        out_map, res.output.shape[1:], key="deeper_add_pos", labels=labels, title=out_title, height=340
-    )
-residual_inputs(cols, res, ch, (ay, ax), text)
-identity, branch, output = res.at(ch, ay, ax)
-st.markdown(text("add_numbers", row=ay, col=ax, channel=ch, identity=identity, branch=branch, output=output))
-nxt = [n for n in consumers(tr, block) if tr[n].kind != "stage"]
-st.caption(text("add_next", next=nxt[0], kind=tr[nxt[0]].kind) if nxt else text("add_last"))
+residual_section(text, choice, subject, tr, model, stage)
