@@ -13,14 +13,14 @@ from ui.charts.layout import draw
 from ui.charts.tables import lesson_table
 from ui.presenter import step
 from ui.widgets import question
+from ui.widgets.embedding_compare import compare_second_photo
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.grid_editor import pocket_grids
 from ui.widgets.header import page_header
-from ui.widgets.photo_source import second_photo
 from vision_core.cnn import squeeze
 from vision_core.cnn.pocket import is_syllabus, run_pocket_cnn
 from vision_core.cnn.stages import format_shape, strongest_channels
-from vision_core.embeddings.vectors import cosine_similarity, describe_vector, global_pools, pooled_lengths
+from vision_core.embeddings.vectors import describe_vector, global_pools, pooled_lengths
 from vision_core.predictions import top_k
 
 SHOW = 4
@@ -116,25 +116,4 @@ else:
 
 # --- a second photo -----------------------------------------------------------------------
 step(text("compare_heading"))
-st.markdown(text("compare_intro"))
-second = second_photo(text, "emb")
-if second is not None:
-    tr2 = core.traced(subject.replace(photo=second), keep=("embedding", "probs"), precision="float32")
-    cos, line = cosine_similarity(embedding, tr2.array("embedding")[0]), squeeze.SIMILAR
-    verdict = "q_cosine_why_above" if cos > line else "q_cosine_why_below"
-    question.ask(
-        "emb_cosine",
-        text("q_cosine", label=second.label, line=line),
-        squeeze.above_question(cos),
-        text(verdict, cos=cos, line=line, model=spec.title),
-        format_func=lambda above: text("q_cosine_yes" if above else "q_cosine_no", line=line),
-    )
-    a, b, c = st.columns([1, 1, 2])
-    caption = text("your_photo_caption", label=subject.photo.label)
-    a.image(core.thumbnail(subject.photo), caption=caption, width="stretch")
-    b.image(core.thumbnail(second), caption=second.label, width="stretch")
-    c.markdown(text("cosine_text", cos=cos, model=spec.title))
-    c.progress(squeeze.bar_share(cos))
-    if spec.has_classifier and "probs" in tr2:
-        best = top_k(tr2.array("probs")[0], 1)[0]
-        c.caption(text("second_label", label=best.label, probability=best.probability))
+compare_second_photo(text, subject, spec, embedding)
