@@ -11,14 +11,14 @@ from ui.charts.attention import key_words, map_over_photo
 from ui.charts.layout import draw
 from ui.presenter import step
 from ui.widgets import question
+from ui.widgets.cnn_vs_vit import facts_table, predictions
 from ui.widgets.encoder import RANDOM_WEIGHTS, choose_encoder, fixed_choice, untrained_note, weights_help
 from ui.widgets.header import page_header
 from vision_core import figures
 from vision_core.cnn.stages import format_shape, strongest_channels
 from vision_core.embeddings.vectors import describe_vector
 from vision_core.engine import encoders
-from vision_core.predictions import top_k
-from vision_core.transformer import compare, saliency
+from vision_core.transformer import compare
 
 MOSAIC = 8
 text = page_header("tr_compare")
@@ -94,44 +94,12 @@ for column, (title, vector, key, what) in zip(st.columns(2), pairs, strict=True)
 
 # --- the facts ------------------------------------------------------------------------------
 step(text("facts_heading"))
-rows = {
-    text("fact_input"): [format_shape(f.input_size) for f in facts.values()],
-    text("fact_first"): [
-        text(
-            "first_value", name=f.first_step, kh=f.first_kernel[0], kw=f.first_kernel[1], s=f.first_stride[0]
-        )
-        for f in facts.values()
-    ],
-    text("fact_grid"): [f"{f.grid_step}: {format_shape(f.grid_shape)}" for f in facts.values()],
-    text("fact_vector"): [f"{f.vector_step}: {f.vector_dim}" for f in facts.values()],
-    text("fact_params"): [f"{f.params:,}" for f in facts.values()],
-}
-table = {
-    text("fact"): list(rows),
-    **{t: [v[i] for v in rows.values()] for i, t in enumerate(titles.values())},
-}
-st.dataframe(table, hide_index=True, key="tr_compare_facts")
-st.markdown(text("facts_text"))
+facts_table(text, facts, titles)
 
 # --- predictions ----------------------------------------------------------------------------
 step(text("predict_heading"))
-for column, spec, probs in zip(
-    st.columns(2),
-    (cnn_spec, vit_spec),
-    (cnn_tr.array("probs")[0] if "probs" in cnn_tr else None, vit_vectors.get("probs")),
-    strict=True,
-):
-    column.subheader(spec.title)
-    if spec.has_classifier and probs is not None:
-        for p in top_k(probs, 5, spec.labels):
-            column.progress(p.probability, text=f"{p.label} — {text.num(p.probability, '.1%')}")
-    else:
-        no_head = "no_head_decoder" if saliency.has_decoder(spec.name) else "no_head"
-        column.info(text(no_head, model=spec.title), icon=":material/info:")
-if any(c.encoder.labels == "imagenet-1k" for c in (cnn, vit)):
-    st.caption(text("labels_note"))
-if any(not c.trained and c.encoder.has_classifier for c in (cnn, vit)):
-    st.caption(text("predict_untrained"))
+cnn_probs = cnn_tr.array("probs")[0] if "probs" in cnn_tr else None
+predictions(text, (cnn, vit), (cnn_probs, vit_vectors.get("probs")))
 untrained_note(vit)
 if not encoders.available_offline(wanted):
     weights_help(wanted)
