@@ -3,19 +3,17 @@ normalisation, with the selected encoder's own preprocessing."""
 
 from dataclasses import asdict
 
-import pandas as pd
 import streamlit as st
 
 from ui import session
-from ui.cached import cnn as cnn_cached
 from ui.cached import core
 from ui.charts.layout import png
 from ui.presenter import step
 from ui.session import Choice
 from ui.widgets import question
-from ui.widgets.encoder import weights_status
 from ui.widgets.header import page_header
 from ui.widgets.pickers import position_picker
+from ui.widgets.tensor import crop_effect, tensor_corner
 from vision_core.cnn import pixels
 
 text = page_header("cnn_tensor", intro=False)
@@ -45,28 +43,7 @@ cols[2].image(steps.cropped, caption=text("cropped_caption", crop=size), width="
 # --- does the crop change the answer? -------------------------------------------------------
 if choice.encoder.labels == "imagenet-1k":
     step(text("crop_heading"))
-    if not weights_status(choice.name).present:
-        st.info(text("crop_no_weights", model=title), icon=":material/info:")
-    else:
-        effect = cnn_cached.crop_effect(subject)
-        views = ((steps.cropped, "crop_as_preset", effect.cropped), (None, "crop_squashed", effect.squashed))
-        for col, (picture, caption, best) in zip(st.columns(2), views, strict=True):
-            shown = picture if picture is not None else cnn_cached.squashed_picture(subject)
-            col.image(shown, caption=text(caption, crop=size), width=260)
-            for p in best:
-                col.progress(p.probability, text=f"{p.label} — {text.num(p.probability, '.1%')}")
-        top, other = effect.cropped[0], effect.squashed[0]
-        says = {"model": title, "crop": size, "top": top.label, "p_crop": top.probability}
-        says |= {"other": other.label, "p_squash": other.probability}
-        if effect.same_top:
-            st.markdown(text("crop_same", **says))
-        else:
-            found = effect.top_when_squashed()
-            where = text("crop_rank", **says, rank=found[0], p=found[1].probability) if found else ""
-            gone = "" if found else text("crop_gone", **says, k=len(effect.squashed))
-            st.markdown(
-                " ".join(t for t in (text("crop_differs", **says), where, gone, text("crop_lesson")) if t)
-            )
+    crop_effect(text, choice, subject, steps, size)
 
 # --- three pages of numbers -----------------------------------------------------------------
 step(text("channels_heading"))
@@ -105,30 +82,7 @@ st.dataframe(table, hide_index=True, column_config={text(label): four for label 
 
 # --- a corner of the tensor -----------------------------------------------------------------
 step(text("corner_heading"))
-CORNER = 4
-channel = st.radio(
-    text("corner_channel"),
-    range(c),
-    horizontal=True,
-    key="tensor_corner_channel",
-    format_func=lambda i: text(f"channel_{pixels.CHANNELS[i]}"),
-)
-raw, normalised = pixels.corner(steps, channel, CORNER)
-st.markdown(text("corner_text", n=CORNER))
-labels = [str(i) for i in range(CORNER)]
-a, b = st.columns(2)
-a.caption(text("corner_raw"))
-a.dataframe(pd.DataFrame(raw, index=labels, columns=labels))
-b.caption(text("corner_normalised"))
-three = dict.fromkeys(labels, st.column_config.NumberColumn(format="%.3f"))
-b.dataframe(pd.DataFrame(normalised, index=labels, columns=labels), column_config=three)
-ranges = pixels.value_ranges(steps)
-m1, m2 = st.columns(2)
-m1.metric(text("range_before"), f"{ranges.raw[0]} … {ranges.raw[1]}")
-lowest, highest = (text.num(v, ".3f") for v in ranges.normalised)
-m2.metric(text("range_after"), f"{lowest} … {highest}")
-low, high = ranges.possible
-st.markdown(text("range_text", low=low, high=high))
+tensor_corner(text, steps, c)
 
 # --- what the network sees ------------------------------------------------------------------
 step(text("sees_heading"))
