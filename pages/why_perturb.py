@@ -8,15 +8,15 @@ import streamlit as st
 from ui import session
 from ui.cached import why_perturb as cached
 from ui.charts.attention import key_words, map_over_photo
-from ui.charts.layout import draw
-from ui.charts.why_perturb import maps_before_after, similarity_curve
+from ui.charts.why_perturb import maps_before_after
 from ui.presenter import step
 from ui.widgets import question
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.header import page_header
+from ui.widgets.perturb_results import invariance_curves, top_predictions
 from ui.widgets.why_perturb import perturbation_controls
 from vision_core.cnn.stages import format_shape
-from vision_core.why.perturb import SMALL_TURN, first_below, flip_question, peak_patch
+from vision_core.why.perturb import SMALL_TURN, flip_question, peak_patch
 
 text = page_header("why_perturb")
 choice = choose_encoder("why")
@@ -77,30 +77,7 @@ elif c.cls_before is not None and c.cls_after is not None:
     st.markdown(text(peak, r0=r0, c0=c0, r1=r1, c1=c1))
 
 step(text("top_heading"))
-if c.top_before and c.top_after and c.before_after is not None:
-    first, (was, now) = c.top_before[0], c.before_after
-    if c.top_after[0].index == first.index:
-        st.markdown(text("top_same", label=first.label, before=was, after=now))
-    else:
-        st.markdown(
-            text(
-                "top_changed",
-                before_label=first.label,
-                after_label=c.top_after[0].label,
-                before=was,
-                after=now,
-            )
-        )
-    for column, top, caption in zip(
-        st.columns(2), (c.top_before, c.top_after), ("top_original", "top_perturbed"), strict=True
-    ):
-        column.markdown(text(caption))
-        for pred in top:
-            column.progress(
-                pred.probability, text=text("top_row", label=pred.label, probability=pred.probability)
-            )
-else:
-    st.info(text("no_classifier", model=spec.title))
+top_predictions(text, c, spec)
 
 # --- how invariant is the embedding? ----------------------------------------------------------
 step(text("sweep_heading"))
@@ -110,26 +87,5 @@ with st.spinner(text("sweep_wait")):
 turns = {"flip": angles.at(180.0), "small": angles.at(SMALL_TURN), "quarter": angles.at(90.0)}
 why = text("q_flip_why", **turns, small_angle=SMALL_TURN)
 question.ask("flip", text("q_flip"), flip_question(angles), why, format_func=lambda v: text.num(v, ".2f"))
-threshold = st.slider(text("threshold_label"), 0.5, 0.99, 0.9, 0.01, key="why_perturb_threshold")
-names = (text("curve_name"), text("threshold_name", threshold=threshold), text("below_name"))
-for kind, column in zip(("shift", "angle"), st.columns(2), strict=True):
-    with st.spinner(text("sweep_wait")):
-        s = cached.sweep(subject, kind)
-    reading = first_below(s, threshold)
-    column.subheader(text(f"{kind}_title"))
-    figure = similarity_curve(s, reading, threshold, names, text(f"{kind}_axis"), text("cos_axis"))
-    draw(column, figure, f"why_perturb_{kind}_sweep")
-    says = {
-        "threshold": threshold,
-        "lowest": reading.lowest,
-        "lowest_at": reading.lowest_at,
-        "reach": reading.reach,
-    }
-    if reading.below_at is None:
-        column.markdown(text(f"{kind}_never", **says))
-    else:
-        column.markdown(text(f"{kind}_below", at=reading.below_at, below=reading.below_cosine, **says))
-    if kind == "angle":
-        column.markdown(text("angle_flip", flip=s.at(180.0)))
-    column.caption(text("sweep_note", count=len(s.values)))
+invariance_curves(text, subject)
 st.markdown(text("takeaway"))
