@@ -5,16 +5,15 @@ import streamlit as st
 
 from ui import session
 from ui.cached import cnn
-from ui.charts.feature_maps import pocket_pooling, pooled_window, strided_window, window_on_map
-from ui.charts.overlays import map_image
+from ui.charts.feature_maps import pocket_pooling
 from ui.charts.tables import lesson_table
 from ui.presenter import step
 from ui.widgets import question
-from ui.widgets.cnn import opens_on, pooling_window
+from ui.widgets.cnn import pooling_window
 from ui.widgets.encoder import choose_encoder
 from ui.widgets.grid_editor import pocket_grids
 from ui.widgets.header import page_header
-from ui.widgets.pickers import position_picker
+from ui.widgets.pooling_window import step_window
 from vision_core.cnn.convolution import output_size
 from vision_core.cnn.pocket import POOL_KERNEL, POOL_STRIDE, Pooling, is_syllabus, pool2d, run_pocket_cnn
 from vision_core.cnn.pooling import (
@@ -23,14 +22,12 @@ from vision_core.cnn.pooling import (
     edge_never_read,
     first_pool,
     grid_sizes,
-    padding_mask,
     parallel_steps,
     pool_windows,
     shrink_count_question,
     shrink_factor,
-    window_place,
 )
-from vision_core.cnn.stages import Box, format_shape, strongest_cell
+from vision_core.cnn.stages import format_shape
 
 text = page_header("cnn_pooling")
 
@@ -91,37 +88,5 @@ if parallel := parallel_steps(steps):
     names = ", ".join(f"`{d.name}`" for d in parallel)
     st.markdown(text("parallel_note", steps=len(steps), count=shrinks["count"], names=names))
 
-per_channel = {d.name: d for d in steps if d.per_channel}
-describe = lambda n: per_channel[n].label  # noqa: E731
-name = st.selectbox(text("step_label"), list(per_channel), key="pool_step", format_func=describe)
-d = per_channel[name]
-tr = cnn.step_values(subject, d.name, d.input, precision="float32")
-peak_channel, peak_row, peak_col = strongest_cell(tr.array(d.name))
-start = {"pool_channel": peak_channel, "pool_pos_row": peak_row, "pool_pos_col": peak_col}
-opens_on("pool_shown", (choice, d.name), start)  # a new step: its strongest channel and value
-channel = st.slider(text("channel_label"), 0, d.out_shape[0] - 1, key="pool_channel")
-before, after = tr.array(d.input)[0, channel], tr.array(d.name)[0, channel]
-st.caption(text("click_hint", channel=channel))
-left, right = st.columns(2)
-with right:
-    labels = (text("row_label"), text("col_label"))
-    after_title = text("after_title", step=d.name, shape=format_shape(d.out_shape))
-    y, x = position_picker(map_image(after), after.shape, key="pool_pos", labels=labels, title=after_title)
-window = (cnn.pooled_window if d.pooling else cnn.breakdown)(subject, d.name, channel, y, x)
-before_title = text("before_title", step=d.input, shape=format_shape(d.in_shape))
-window_on_map(left, before, Box.spanning(window.rows, window.cols).clipped(*before.shape), before_title)
-
-where = window_place(y, x, window.rows, window.cols)
-pad = padding_mask(window.rows, window.cols, before.shape)
-if d.pooling:
-    grid_col, text_col = st.columns(2)
-    pooled_window(grid_col, window, pad, text)
-    if window.source is None:
-        text_col.markdown(text("avg_window", **where, value=window.value))
-    else:
-        src_row, src_col = window.source
-        text_col.markdown(text("pool_window", **where, value=window.value, src_row=src_row, src_col=src_col))
-else:
-    strided_window(window, pad, text)
-    st.markdown(text("conv_window", **where, k=d.kernel[0], value=window.value, recorded=window.recorded))
+step_window(text, choice, subject, steps)
 st.markdown(text("takeaway"))
