@@ -15,8 +15,8 @@ from ui.presenter import step
 from ui.widgets import lab as widgets
 from ui.widgets import lab_questions
 from ui.widgets.encoder import encoder_title, offline_choice, weights_line, weights_note
+from ui.widgets.encoders_compared import one_photo
 from ui.widgets.header import page_header
-from ui.widgets.pickers import focus_picker
 from vision_core.embeddings import neighbours
 from vision_core.engine import encoders
 
@@ -110,12 +110,4 @@ for i, (col, (tag, c)) in enumerate(zip(st.columns(len(choices)), choices.items(
 st.markdown(text("maps_note", k=m.params["n_neighbors"]))  # the neighbours UMAP really used
 
 step(text("photo_heading"))
-st.session_state.setdefault("lab_compare_photo", ab.least)
-i = focus_picker(items, "lab_compare_photo", text("photo_label"))
-st.markdown(text("photo_result", name=items[i].name, j=float(ab.per_photo[i]), k=k))
-q_col, *list_cols = st.columns([1, 3, 3])
-q_col.image(cached.thumbnail(items[i], 240), caption=items[i].name, width="stretch")
-for col, tag in zip(list_cols, ("A", "B"), strict=True):
-    with col:
-        st.markdown(f"**{titles[tag]}**")
-        charts.neighbour_thumbs(items, neighbours.nearest(vecs[tag], i, k), text, cols=min(k, 5), side=110)
+one_photo(text, items, vecs, ab, titles, k)
