@@ -9,8 +9,9 @@ calls it on every run; it acts once per process):
   slider) woke a second thread that then spun on the other core, more than doubling what the move
   cost the server.  (torch's intra-op threads are set per script thread: ``ui.cached.core.model``.)
 * **A longer switch interval.** Python hands the GIL from thread to thread every 5 ms by default;
-  twenty runs at once then spend a good part of their time handing it over.  At 20 ms, twenty
-  learners moving a control together cost the server less CPU per change and settle sooner.
+  at 20 ms twenty runs at once are interrupted a quarter as often.  The two settings together, with
+  twenty learners, measured 0.081 CPU seconds per change against 0.097 in one comparison run; runs
+  vary about as much as that, so the benchmark's comparison is the figure to trust, not this one.
 
 ``bench/bench_load.py --compare-defaults`` measures the server with and without both, in one run
 (``ENCODER_LENS_LIBRARY_DEFAULTS=1`` leaves the libraries' defaults).

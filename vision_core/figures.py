@@ -121,7 +121,15 @@ def _blend(photo: np.ndarray, colored: np.ndarray, weights: np.ndarray) -> np.nd
     """``photo · (1 − w) + colour · w``, rounded to uint8: in float32 (exact enough for 0…255, and
     half the time of float64 on a page of twenty 336×336 overlays)."""
     a = np.asarray(weights, dtype=np.float32)[..., None]
-    out = photo.astype(np.float32) * (1 - a) + np.asarray(colored, dtype=np.float32) * a
+    return _mix(photo, 1 - a, np.asarray(colored, dtype=np.float32) * a)
+
+
+def _mix(photo: np.ndarray, keep: np.ndarray, tint: np.ndarray) -> np.ndarray:
+    """``photo · keep + tint`` in float32, rounded to uint8: the two terms of :func:`_blend`, given
+    at the photo's shape (``keep`` with a last axis of 1)."""
+    out = np.asarray(photo).astype(np.float32)
+    out *= keep
+    out += tint
     return np.rint(out, out=out).astype(np.uint8)
 
 
@@ -166,16 +174,12 @@ def overlay_grid(
     if h % rows or w % cols:
         raise ValueError(f"a {rows}×{cols} grid does not tile a {h}×{w} photo")
 
-    # the blend of _blend, term for term (so the same numbers), with each cell's weight and
-    # weighted colour repeated over its patch first, so that each step runs over whole rows of
-    # pixels rather than broadcasting over patches a few pixels wide
+    # _blend's two terms made per cell, then repeated over each patch (so the same numbers), so
+    # that the blend runs over whole rows of pixels rather than broadcasting over small patches
     a = np.asarray(overlay_weights(grid_map, alpha), dtype=np.float32)
-    tinted = colorize(grid_map, cmap).astype(np.float32) * a[..., None]
+    tint = colorize(grid_map, cmap).astype(np.float32) * a[..., None]
     over_patches = lambda cells: np.repeat(np.repeat(cells, h // rows, axis=0), w // cols, axis=1)  # noqa: E731
-    out = np.asarray(photo).astype(np.float32)
-    out *= over_patches(1 - a)[..., None]
-    out += over_patches(tinted)
-    return np.rint(out, out=out).astype(np.uint8)
+    return _mix(photo, over_patches(1 - a)[..., None], over_patches(tint))
 
 
 def mark_patches(

@@ -9,9 +9,8 @@ import streamlit as st
 
 from lessons import Lesson
 from ui.cached import transformer as cached
-from ui.charts.attention import map_over_photo
+from ui.charts.attention import key_words, map_over_photo
 from ui.charts.layout import jpeg_uri, png_uri
-from ui.charts.overlays import value_range
 from ui.session import Subject
 from ui.widgets import question
 from ui.widgets.captions import spread_caption
@@ -39,8 +38,7 @@ def rollout_column(column, text: Lesson, subject: Subject, layers: int, pixels: 
         roll = cached.rollout_map(subject, fusion, float(discard))
         how = {"layers": layers, "fusion": text(f"fusion_{fusion}"), "discard": discard}
         caption = spread_caption(text, "rollout_caption", roll, **how)
-        lo, hi = value_range(roll)
-        map_over_photo(picture, pixels, roll, caption, key=text("key_rollout", lo=lo, hi=hi))
+        map_over_photo(picture, pixels, roll, caption, key=key_words(text, "key_rollout", roll))
 
 
 def question_patches(
