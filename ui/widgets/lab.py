@@ -15,6 +15,7 @@ from lessons import lesson
 from ui import gallery, session
 from ui.cached import lab as cached
 from ui.session import Choice
+from ui.widgets import native_words
 from ui.widgets.encoder import choose_encoder, encoder_title
 from ui.widgets.photo_source import photo_source
 from vision_core import samples
@@ -123,12 +124,12 @@ def spec_picker() -> gallery.GallerySpec:
 def upload_box() -> None:
     """The uploader of many photos or zips, and what the last batch added, skipped or noted."""
     text = lesson("emb_gallery", session.lang())
-    files = st.file_uploader(
+    files = native_words.file_uploader(
         text("upload_label"),
-        type=gallery.UPLOAD_TYPES,
+        types=gallery.UPLOAD_TYPES,
         accept_multiple_files=True,
         key="lab_upload",
-        max_upload_size=gallery.UPLOAD_MB,
+        max_mb=gallery.UPLOAD_MB,
         help=text("upload_help"),
     )
     files, lab = files or [], gallery.lab_session()

@@ -10,6 +10,7 @@ import streamlit as st
 from lessons import Lesson, lesson
 from ui import session
 from ui.session import Photo
+from ui.widgets import native_words
 from vision_core import samples
 from vision_core.engine.preprocess import ImageError
 
@@ -62,16 +63,16 @@ def photo_source(
         chosen = st.selectbox(text("sample_label"), options, format_func=titles.get, key=box_key, index=index)
         return Photo.from_bytes(samples.sample_bytes(chosen), titles[chosen]), f"sample:{chosen}"
     if source == "upload":
-        uploaded = st.file_uploader(
+        uploaded = native_words.file_uploader(
             text("upload_label"),
-            type=UPLOAD_TYPES,
+            types=UPLOAD_TYPES,
             key=upload_key or f"{key}_upload",
             help=text("upload_help"),
         )
         if uploaded is None:
             return None, None
         return Photo.from_bytes(uploaded.getvalue(), uploaded.name), f"upload:{uploaded.file_id}"
-    shot = st.camera_input(text("camera_label"), key=f"{key}_camera")
+    shot = native_words.camera_input(text("camera_label"), key=f"{key}_camera")
     if shot is None:
         return None, None
     return Photo.from_bytes(shot.getvalue(), text("camera_photo")), f"camera:{shot.file_id}"
